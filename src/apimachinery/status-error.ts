@@ -115,7 +115,7 @@ export class StatusError extends Error {
     });
   }
 
-  static forbiddenNonResource(path: string, reasonText: string): StatusError {
+  static forbiddenNonResource(reasonText: string): StatusError {
     return new StatusError(403, 'Forbidden', `forbidden: ${reasonText}`);
   }
 

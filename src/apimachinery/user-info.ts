@@ -1,3 +1,4 @@
+import type {} from 'fastify';
 // Who a request comes from, as the server's authentication decides (k8s.io/apiserver/pkg/authentication/user).
 export interface UserInfo {
   username: string;
