@@ -1,0 +1,142 @@
+// The HTTPS front door: TLS, authentication, one log line per request, Status-shaped errors, health and version.
+// What is served behind it (the API machinery, admission) is mounted by the caller through `mount`.
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { TLSSocket } from 'node:tls';
+import type { UserInfo } from '../apimachinery/user-info.js';
+import { StatusError } from '../apimachinery/status-error.js';
+import { toStatusError } from '../apimachinery/status-response.js';
+import { encodeJson } from '../apimachinery/json-encoding.js';
+import { HealthChecks, registerHealthRoutes } from './health.js';
+import { versionInfo } from './version.js';
+import { peerChain, type X509Authenticator } from './x509-authenticator.js';
+import type { LogLevel } from '../config.js';
+
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+/** Paths that answer without credentials, as kube-apiserver's do (kubelet probes carry none). */
+const ANONYMOUS_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
+
+export interface TlsMaterial {
+  cert: string | Buffer;
+  key: string | Buffer;
+  /** CAs whose client certificates the TLS layer should ask for (authentication decides what to trust). */
+  clientCaPems: string[];
+  minVersion: 'TLSv1.2' | 'TLSv1.3';
+}
+
+export interface Authenticator {
+  /** An identity, or undefined when the request carries no credentials we accept. */
+  authenticate(req: FastifyRequest): Promise<UserInfo | undefined> | UserInfo | undefined;
+}
+
+export interface ServerOptions {
+  tls: TlsMaterial;
+  authenticator: Authenticator;
+  health: HealthChecks;
+  logLevel: LogLevel;
+  /** Registers the routes behind authentication (API machinery, admission…). */
+  mount?: (app: FastifyInstance) => Promise<void>;
+  /** Paths that skip authentication entirely (the admission webhooks, which kube-apiserver calls without credentials). */
+  unauthenticatedPaths?: string[];
+}
+
+export const ANONYMOUS: UserInfo = { username: 'system:anonymous', groups: ['system:unauthenticated'] };
+
+/** Authenticates with client certificates verified against the given authenticator's roots. */
+export function certificateAuthenticator(x509: X509Authenticator): Authenticator {
+  return {
+    authenticate(req) {
+      const socket = req.raw.socket as TLSSocket;
+      if (typeof socket.getPeerCertificate !== 'function') return undefined;
+      return x509.authenticate(peerChain(socket));
+    },
+  };
+}
+
+function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q >= 0 ? url.slice(0, q) : url;
+}
+
+export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    https: {
+      cert: opts.tls.cert,
+      key: opts.tls.key,
+      ca: opts.tls.clientCaPems.length ? opts.tls.clientCaPems : undefined,
+      requestCert: true,
+      rejectUnauthorized: false,
+      minVersion: opts.tls.minVersion,
+    },
+    logger: {
+      level: opts.logLevel,
+      // Never log headers: they may carry bearer tokens or X-Remote-* identities.
+      serializers: {
+        req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+    },
+    // One line per request is written by our onResponse hook instead (with the user and latency).
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: MAX_BODY_BYTES,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    requestTimeout: 0,
+    connectionTimeout: 0,
+    keepAliveTimeout: 65_000,
+    routerOptions: { maxParamLength: 1024 },
+  });
+
+  const openPaths = new Set([...(opts.unauthenticatedPaths ?? [])]);
+
+  app.addHook('onRequest', async (req) => {
+    (req as FastifyRequest & { startedAt?: bigint }).startedAt = process.hrtime.bigint();
+    const p = pathOf(req.url);
+    if (openPaths.has(p)) return;
+    const user = await opts.authenticator.authenticate(req);
+    if (user) {
+      req.user = user;
+      return;
+    }
+    if (ANONYMOUS_PATHS.has(p) || p.startsWith('/healthz/') || p.startsWith('/livez/') || p.startsWith('/readyz/')) {
+      req.user = ANONYMOUS;
+      return;
+    }
+    throw StatusError.unauthorized();
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    const started = (req as FastifyRequest & { startedAt?: bigint }).startedAt;
+    const latencyMs = started ? Number(process.hrtime.bigint() - started) / 1e6 : undefined;
+    req.log.info(
+      {
+        user: req.user?.username,
+        verb: req.method,
+        path: req.url,
+        code: reply.statusCode,
+        latencyMs: latencyMs === undefined ? undefined : Math.round(latencyMs * 100) / 100,
+      },
+      'request',
+    );
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const status = toStatusError(err);
+    if (status.code >= 500) req.log.error({ err }, 'request failed');
+    if (status.details?.retryAfterSeconds) reply.header('retry-after', String(status.details.retryAfterSeconds));
+    reply.code(status.code).header('content-type', 'application/json').send(encodeJson(status.toStatus()));
+  });
+
+  app.setNotFoundHandler((_req, reply) => {
+    const status = StatusError.pathNotFound();
+    reply.code(404).header('content-type', 'application/json').send(encodeJson(status.toStatus()));
+  });
+
+  registerHealthRoutes(app, opts.health);
+  app.get('/version', async (_req, reply) => {
+    reply.header('content-type', 'application/json').send(encodeJson(versionInfo()));
+  });
+
+  if (opts.mount) await opts.mount(app);
+  return app;
+}

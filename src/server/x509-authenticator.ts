@@ -1,0 +1,81 @@
+// Client-certificate authentication, as k8s.io/apiserver/pkg/authentication/request/x509 does it:
+// the chain must verify against one of the trusted CAs, allow client auth, and be in its validity period;
+// then user = CN, groups = O (+ system:authenticated).
+import { X509Certificate } from 'node:crypto';
+import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
+import type { UserInfo } from '../apimachinery/user-info.js';
+
+const CLIENT_AUTH_OID = '1.3.6.1.5.5.7.3.2';
+
+/** Splits a PEM bundle into its certificates. */
+export function parsePemBundle(pem: string): X509Certificate[] {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  return blocks.map((b) => new X509Certificate(b));
+}
+
+/** The peer's chain as sent (leaf first), without the self-signed loop Node appends at the root. */
+export function peerChain(socket: TLSSocket): X509Certificate[] {
+  const chain: X509Certificate[] = [];
+  let cur = socket.getPeerCertificate(true) as DetailedPeerCertificate | Record<string, never>;
+  const seen = new Set<string>();
+  while (cur && 'raw' in cur && cur.raw && !seen.has(cur.fingerprint256)) {
+    seen.add(cur.fingerprint256);
+    chain.push(new X509Certificate(cur.raw));
+    cur = cur.issuerCertificate as DetailedPeerCertificate;
+  }
+  return chain;
+}
+
+function validAt(c: X509Certificate, now: Date): boolean {
+  return new Date(c.validFrom) <= now && now <= new Date(c.validTo);
+}
+
+/** True when `chain[0]` chains (through the sent intermediates) to one of `roots`. */
+export function verifyChain(chain: X509Certificate[], roots: X509Certificate[], now = new Date()): boolean {
+  if (chain.length === 0 || roots.length === 0) return false;
+  const leaf = chain[0];
+  const eku = leaf.keyUsage;
+  if (eku && eku.length > 0 && !eku.includes(CLIENT_AUTH_OID)) return false;
+  let current = leaf;
+  const pool = chain.slice(1);
+  for (let depth = 0; depth < 8; depth++) {
+    if (!validAt(current, now)) return false;
+    const root = roots.find((r) => current.checkIssued(r) && current.verify(r.publicKey));
+    if (root) return validAt(root, now);
+    const next = pool.find((p) => p !== current && p.ca && current.checkIssued(p) && current.verify(p.publicKey));
+    if (!next) return false;
+    current = next;
+  }
+  return false;
+}
+
+/** Parses a subject line as Node prints it ("CN=admin\nO=system:masters\nO=other"). */
+export function subjectFields(subject: string): { cn?: string; o: string[] } {
+  const o: string[] = [];
+  let cn: string | undefined;
+  for (const line of subject.split('\n')) {
+    const i = line.indexOf('=');
+    if (i < 0) continue;
+    const k = line.slice(0, i);
+    const v = line.slice(i + 1);
+    if (k === 'CN') cn = v;
+    if (k === 'O') o.push(v);
+  }
+  return { cn, o };
+}
+
+export class X509Authenticator {
+  constructor(private roots: X509Certificate[]) {}
+
+  setRoots(roots: X509Certificate[]): void {
+    this.roots = roots;
+  }
+
+  /** The identity of a verified client certificate, or undefined (no certificate, or not from our CAs). */
+  authenticate(chain: X509Certificate[], now = new Date()): UserInfo | undefined {
+    if (!verifyChain(chain, this.roots, now)) return undefined;
+    const { cn, o } = subjectFields(chain[0].subject);
+    if (!cn) return undefined;
+    return { username: cn, groups: [...o, 'system:authenticated'] };
+  }
+}
