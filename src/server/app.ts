@@ -3,6 +3,7 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { TLSSocket } from 'node:tls';
 import type { UserInfo } from '../apimachinery/user-info.js';
+import { parseRequestInfo, type RequestInfo } from '../apimachinery/request-info.js';
 import { StatusError } from '../apimachinery/status-error.js';
 import { toStatusError } from '../apimachinery/status-response.js';
 import { encodeJson } from '../apimachinery/json-encoding.js';
@@ -29,9 +30,26 @@ export interface Authenticator {
   authenticate(req: FastifyRequest): Promise<UserInfo | undefined> | UserInfo | undefined;
 }
 
+export interface AuthorizationDecision {
+  allowed: boolean;
+  /** Why not, in Kubernetes' words; becomes the 403 Status message. */
+  reason?: string;
+}
+
+export interface Authorizer {
+  authorize(user: UserInfo, info: RequestInfo): Promise<AuthorizationDecision> | AuthorizationDecision;
+}
+
+/** Until delegated authorization is configured, every authenticated user may do everything. */
+export const alwaysAllow: Authorizer = { authorize: () => ({ allowed: true }) };
+
 export interface ServerOptions {
   tls: TlsMaterial;
   authenticator: Authenticator;
+  /** Decides each authenticated request; its `forbidden` answer becomes a 403 Status. Default: allow. */
+  authorizer?: Authorizer;
+  /** Paths every user (even anonymous) may reach without asking the authorizer. */
+  alwaysAllowPaths?: string[];
   health: HealthChecks;
   logLevel: LogLevel;
   /** Registers the routes behind authentication (API machinery, admission…). */
@@ -51,6 +69,21 @@ export function certificateAuthenticator(x509: X509Authenticator): Authenticator
       return x509.authenticate(peerChain(socket));
     },
   };
+}
+
+/** 403 in kube-apiserver's words (k8s.io/apiserver/pkg/endpoints/handlers/responsewriters/errors.go Forbidden). */
+export function forbidden(user: UserInfo, info: RequestInfo, reason?: string): StatusError {
+  const suffix = reason ? `: ${reason}` : '';
+  if (!info.isResourceRequest) {
+    return StatusError.forbiddenNonResource(`User "${user.username}" cannot ${info.verb} path "${info.path}"${suffix}`);
+  }
+  const resource = info.subresource ? `${info.resource}/${info.subresource}` : info.resource;
+  const scope = info.namespace ? ` in the namespace "${info.namespace}"` : ' at the cluster scope';
+  return StatusError.forbidden(
+    { group: info.apiGroup, resource: info.resource },
+    info.name || undefined,
+    `User "${user.username}" cannot ${info.verb} resource "${resource}" in API group "${info.apiGroup}"${scope}${suffix}`,
+  );
 }
 
 function pathOf(url: string): string {
@@ -88,21 +121,21 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   });
 
   const openPaths = new Set([...(opts.unauthenticatedPaths ?? [])]);
+  const authorizer = opts.authorizer ?? alwaysAllow;
+  const alwaysAllowPaths = new Set(opts.alwaysAllowPaths ?? ['/healthz', '/readyz', '/livez', '/version']);
 
   app.addHook('onRequest', async (req) => {
     (req as FastifyRequest & { startedAt?: bigint }).startedAt = process.hrtime.bigint();
     const p = pathOf(req.url);
     if (openPaths.has(p)) return;
     const user = await opts.authenticator.authenticate(req);
-    if (user) {
-      req.user = user;
-      return;
-    }
-    if (ANONYMOUS_PATHS.has(p) || p.startsWith('/healthz/') || p.startsWith('/livez/') || p.startsWith('/readyz/')) {
-      req.user = ANONYMOUS;
-      return;
-    }
-    throw StatusError.unauthorized();
+    const healthPath = ANONYMOUS_PATHS.has(p) || p.startsWith('/healthz/') || p.startsWith('/livez/') || p.startsWith('/readyz/');
+    if (!user && !healthPath) throw StatusError.unauthorized();
+    req.user = user ?? ANONYMOUS;
+    if (alwaysAllowPaths.has(p) || healthPath) return;
+    const info = parseRequestInfo(req.method, req.url);
+    const decision = await authorizer.authorize(req.user, info);
+    if (!decision.allowed) throw forbidden(req.user, info, decision.reason);
   });
 
   app.addHook('onResponse', async (req, reply) => {
