@@ -25,7 +25,7 @@ export class HealthChecks {
     const lines: string[] = [];
     let ok = true;
     for (const name of only !== undefined ? [only] : names) {
-      let passed = false;
+      let passed: boolean;
       try {
         passed = await checks.get(name)!();
       } catch {
