@@ -532,10 +532,11 @@ export function runStoreConformance(t: Test, name: string, makeStore: MakeStore)
       await fc.assert(
         fc.asyncProperty(fc.array(op, { maxLength: 30 }), fc.array(op, { maxLength: 30 }), async (before, during) => {
           const res = freshResource();
-          await Promise.all(before.map((o) => run(res, o)));
-          // The list interleaves with the concurrent writes.
-          const [list] = await Promise.all([store.list(res), ...during.map((o) => run(res, o))]);
+          // The list and the start of the watch land while writes are in flight.
+          const inflight = before.map((o) => run(res, o));
+          const list = await store.list(res);
           const watch = store.watch(res, { resourceVersion: list.resourceVersion });
+          await Promise.all([...inflight, ...during.map((o) => run(res, o))]);
           const final = await store.list(res);
           const sentinel = await store.create(res, thing('zz-sentinel', 'ns9'));
           const state = new Map(list.items.map((o) => [keyOf(o), o]));
