@@ -1,0 +1,79 @@
+// The two webhook endpoints kube-apiserver calls for PersistentVolumeClaims. Thin: parse JSON, optionally insist on a
+// verified client certificate, hand the review to reviewPersistentVolumeClaim, answer 200 with the AdmissionReview.
+// Errors are thrown as StatusError and rendered by the server's error handler.
+import type { TLSSocket } from 'node:tls';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { encodeJson } from '../apimachinery/json-encoding.js';
+import { StatusError } from '../apimachinery/status-error.js';
+import { type AdmissionDeps, type AdmissionMode, reviewPersistentVolumeClaim } from './admission-review.js';
+
+export const MUTATE_PATH = '/mutate-v1-persistentvolumeclaim';
+export const VALIDATE_PATH = '/validate-v1-persistentvolumeclaim';
+
+/** kube-apiserver's own request body limit (3 MiB); an AdmissionReview carries two PVCs at most. */
+export const ADMISSION_BODY_LIMIT = 3 * 1024 * 1024;
+
+export interface AdmissionRoutesOptions {
+  deps: AdmissionDeps;
+  /**
+   * Refuse callers without a client certificate that the TLS server verified (`--admission-client-ca-file`, what an
+   * AdmissionConfiguration kubeConfigFile gives kube-apiserver). Off by default: kube-apiserver calls webhooks without
+   * credentials unless the cluster admin configures some.
+   */
+  requireClientCert?: boolean;
+}
+
+function clientCertVerified(request: FastifyRequest): boolean {
+  const socket = request.raw.socket as Partial<TLSSocket>;
+  return socket.encrypted === true && socket.authorized === true;
+}
+
+export const admissionRoutes: FastifyPluginAsync<AdmissionRoutesOptions> = async (app, opts) => {
+  const { deps, requireClientCert = false } = opts;
+
+  // This plugin's own body parsing (encapsulated: the API routes keep theirs): JSON only, parsed as a plain string so
+  // every malformed body becomes our 400 rather than a parser-specific error.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(/^application\/json(\s*;.*)?$/i, { parseAs: 'string', bodyLimit: ADMISSION_BODY_LIMIT }, (_req, body, done) => {
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (err) {
+      done(StatusError.badRequest(`the body of the request could not be decoded: ${(err as Error).message}`), undefined);
+    }
+  });
+  app.addContentTypeParser('*', (request, _payload, done) => {
+    const type = request.headers['content-type'];
+    done(
+      type ? StatusError.unsupportedMediaType(['application/json']) : StatusError.badRequest('an AdmissionReview in a JSON body is required (Content-Type: application/json)'),
+      undefined,
+    );
+  });
+
+  if (requireClientCert) {
+    app.addHook('onRequest', async (request) => {
+      if (!clientCertVerified(request)) {
+        throw StatusError.unauthorized('Unauthorized: the admission webhooks require a client certificate signed by the admission client CA');
+      }
+    });
+  }
+
+  const handle = (mode: AdmissionMode) => async (request: FastifyRequest) => {
+    if (request.body === undefined || request.body === null) {
+      throw StatusError.badRequest('an AdmissionReview in a JSON body is required (Content-Type: application/json)');
+    }
+    const log = deps.log ?? ((entry: Record<string, unknown>) => request.log.info(entry, 'admission review'));
+    const review = await reviewPersistentVolumeClaim(request.body, mode, { ...deps, log });
+    return encodeJson(review);
+  };
+
+  for (const [path, mode] of [
+    [MUTATE_PATH, 'mutate'],
+    [VALIDATE_PATH, 'validate'],
+  ] as const) {
+    app.post(path, { bodyLimit: ADMISSION_BODY_LIMIT }, async (request, reply) => {
+      const body = await handle(mode)(request);
+      reply.code(200).type('application/json').send(body);
+      return reply;
+    });
+  }
+};
