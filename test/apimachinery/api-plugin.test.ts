@@ -1,0 +1,265 @@
+import t from 'tap';
+import Fastify from 'fastify';
+import { SqliteStore } from '../../src/storage/sqlite-store.js';
+import { Registry } from '../../src/apimachinery/registry.js';
+import { apiPlugin } from '../../src/apimachinery/api-plugin.js';
+import { toStatusError } from '../../src/apimachinery/status-response.js';
+import { encodeJson } from '../../src/apimachinery/json-encoding.js';
+import { volumeSnapshotDefinitions } from '../../src/apis/volumesnapshot/v1/index.js';
+
+const G = 'volumesnapshot.external-storage.k8s.io';
+const BASE = `/apis/${G}/v1`;
+const TABLE_ACCEPT = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json';
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+async function start(t: { teardown(fn: () => unknown): void }) {
+  const store = SqliteStore.open({ path: ':memory:' });
+  const registry = new Registry({ store, definitions: volumeSnapshotDefinitions });
+  const app = Fastify();
+  app.addHook('onRequest', async (req) => {
+    req.user = { username: 'admin', groups: ['system:masters'] };
+  });
+  app.setErrorHandler((err, _req, reply) => {
+    const status = toStatusError(err);
+    reply.code(status.code).header('content-type', 'application/json').send(encodeJson(status.toStatus()));
+  });
+  await app.register(apiPlugin, { registry, watchBookmarkIntervalMs: 200 });
+  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+  t.teardown(async () => {
+    await app.close();
+    await store.close();
+  });
+  const call = async (method: string, path: string, opts: { body?: unknown; type?: string; accept?: string; headers?: Record<string, string> } = {}) => {
+    const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+    if (opts.accept) headers.accept = opts.accept;
+    let body: string | undefined;
+    if (opts.body !== undefined) {
+      body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+      headers['content-type'] = opts.type ?? 'application/json';
+    }
+    const res = await fetch(address + path, { method, headers, body });
+    const text = await res.text();
+    let json: Json | undefined;
+    try {
+      json = JSON.parse(text) as Json;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, headers: res.headers, text, json: json as Json };
+  };
+  return { address, call, registry };
+}
+
+const snap = (name: string, extra: Json = {}) => ({
+  apiVersion: `${G}/v1`,
+  kind: 'VolumeSnapshot',
+  metadata: { name },
+  spec: { persistentVolumeClaimName: 'pvc1' },
+  ...extra,
+});
+
+t.test('discovery', async (t) => {
+  const { call } = await start(t);
+  const apis = await call('GET', '/apis');
+  t.equal(apis.status, 200);
+  t.equal(apis.json.kind, 'APIGroupList');
+  const v2Accept = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json';
+  const agg = await call('GET', '/apis', { accept: v2Accept });
+  t.equal(agg.headers.get('content-type'), 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList');
+  t.equal(agg.json.kind, 'APIGroupDiscoveryList');
+  const etag = agg.headers.get('etag')!;
+  t.ok(etag);
+  const again = await call('GET', '/apis', { accept: v2Accept, headers: { 'if-none-match': etag } });
+  t.equal(again.status, 304);
+  const api = await call('GET', '/api', { accept: v2Accept });
+  t.same(api.json.items, []);
+  t.same((await call('GET', '/api')).json, { kind: 'APIVersions', versions: [] });
+  const rl = await call('GET', BASE);
+  t.equal(rl.json.kind, 'APIResourceList');
+  t.equal(rl.json.resources.length, 4);
+  t.equal((await call('GET', `/apis/${G}`)).json.kind, 'APIGroup');
+  const missing = await call('GET', '/apis/nope.example.com/v1/things');
+  t.equal(missing.status, 404);
+  t.same(missing.json, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the server could not find the requested resource', reason: 'NotFound', code: 404 });
+  t.equal((await call('GET', '/api/v1')).status, 404);
+  t.equal((await call('GET', BASE, { accept: 'application/vnd.kubernetes.protobuf, application/json' })).status, 200);
+});
+
+t.test('openapi', async (t) => {
+  const { call } = await start(t);
+  const index = await call('GET', '/openapi/v3');
+  const url = index.json.paths[`apis/${G}/v1`].serverRelativeURL as string;
+  t.match(url, new RegExp(`^/openapi/v3/apis/${G.replace(/\./g, '\\.')}/v1\\?hash=[0-9A-F]+$`));
+  const doc = await call('GET', url);
+  t.equal(doc.status, 200);
+  t.ok(doc.json.paths[`${BASE}/namespaces/{namespace}/volumesnapshots/{name}`].patch);
+  t.ok(doc.headers.get('etag'));
+  const v2 = await call('GET', '/openapi/v2', { accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' });
+  t.equal(v2.status, 406);
+  const v2json = await call('GET', '/openapi/v2', { accept: 'application/json' });
+  t.equal(v2json.json.swagger, '2.0');
+  t.equal((await call('GET', '/openapi/v3/apis/x/v1')).status, 404);
+});
+
+t.test('create, get, table, yaml, warnings, strict, 415, 413', async (t) => {
+  const { call } = await start(t);
+  const created = await call('POST', `${BASE}/namespaces/default/volumesnapshots?fieldManager=kubectl-create`, { body: snap('a') });
+  t.equal(created.status, 201);
+  t.equal(created.json.metadata.namespace, 'default');
+  t.equal(created.json.metadata.managedFields[0].manager, 'kubectl-create');
+
+  const warn = await call('POST', `${BASE}/namespaces/default/volumesnapshots`, { body: { ...snap('b'), spec: { persistentVolumeClaimName: 'p', bogus: 1 } } });
+  t.equal(warn.status, 201);
+  t.equal(warn.headers.get('warning'), '299 - "unknown field \\"spec.bogus\\""');
+  const strict = await call('POST', `${BASE}/namespaces/default/volumesnapshots?fieldValidation=Strict`, { body: { ...snap('c'), spec: { persistentVolumeClaimName: 'p', bogus: 1 } } });
+  t.equal(strict.status, 400);
+  t.equal(strict.json.message, 'VolumeSnapshot in version "v1" cannot be handled as a VolumeSnapshot: strict decoding error: unknown field "spec.bogus"');
+
+  const yamlBody = `apiVersion: ${G}/v1\nkind: VolumeSnapshot\nmetadata:\n  name: y\nspec:\n  persistentVolumeClaimName: p\n`;
+  const fromYaml = await call('POST', `${BASE}/namespaces/default/volumesnapshots`, { body: yamlBody, type: 'application/yaml' });
+  t.equal(fromYaml.status, 201);
+
+  const dup = await call('POST', `${BASE}/namespaces/default/volumesnapshots?fieldValidation=Strict`, {
+    body: `{"apiVersion":"${G}/v1","kind":"VolumeSnapshot","metadata":{"name":"dup"},"spec":{"persistentVolumeClaimName":"a","persistentVolumeClaimName":"b"}}`,
+  });
+  t.equal(dup.status, 400);
+  t.match(dup.json.message, /strict decoding error: duplicate field "spec.persistentVolumeClaimName"/);
+
+  const text = await call('POST', `${BASE}/namespaces/default/volumesnapshots`, { body: 'x', type: 'text/plain' });
+  t.equal(text.status, 415);
+  const big = await call('POST', `${BASE}/namespaces/default/volumesnapshots`, { body: JSON.stringify({ ...snap('big'), x: 'a'.repeat(3 * 1024 * 1024) }) });
+  t.equal(big.status, 413);
+  t.equal(big.json.message, 'Request entity too large: limit is 3145728');
+
+  const invalid = await call('POST', `${BASE}/namespaces/default/volumesnapshots`, { body: { ...snap('inv'), spec: {} } });
+  t.equal(invalid.status, 422);
+  t.same(invalid.json.details.causes, [{ reason: 'FieldValueRequired', message: 'Required value', field: 'spec.persistentVolumeClaimName' }]);
+
+  const got = await call('GET', `${BASE}/namespaces/default/volumesnapshots/a`);
+  t.equal(got.json.metadata.uid, created.json.metadata.uid);
+  const yaml = await call('GET', `${BASE}/namespaces/default/volumesnapshots/a`, { accept: 'application/yaml' });
+  t.equal(yaml.headers.get('content-type'), 'application/yaml');
+  t.match(yaml.text, /persistentVolumeClaimName: pvc1/);
+  const table = await call('GET', `${BASE}/namespaces/default/volumesnapshots?limit=500`, { accept: TABLE_ACCEPT });
+  t.equal(table.headers.get('content-type'), 'application/json;as=Table;g=meta.k8s.io;v=v1');
+  t.equal(table.json.kind, 'Table');
+  t.same(table.json.columnDefinitions.map((c: Json) => c.name), ['Name', 'PVC', 'Status', 'RestoreSize', 'Age', 'SnapshotData', 'Message']);
+  t.same(table.json.rows.map((r: Json) => r.cells[0]), ['a', 'b', 'y']);
+  t.equal(table.json.rows[0].object.kind, 'PartialObjectMetadata');
+  const meta = await call('GET', `${BASE}/volumesnapshots`, {
+    accept: 'application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json',
+  });
+  t.equal(meta.json.kind, 'PartialObjectMetadataList');
+  t.equal(meta.json.items.length, 3);
+  t.equal((await call('GET', `${BASE}/namespaces/default/volumesnapshots/nope`)).json.message, `volumesnapshots.${G} "nope" not found`);
+  t.equal((await call('GET', `${BASE}/volumesnapshots/a`)).status, 404);
+  t.equal((await call('GET', `${BASE}/namespaces/default/volumesnapshots/a/bogus`)).status, 404);
+});
+
+t.test('update, patch, delete, deletecollection', async (t) => {
+  const { call } = await start(t);
+  const path = `${BASE}/namespaces/default/volumesnapshots`;
+  const a = (await call('POST', path, { body: snap('a') })).json;
+  const noRv = await call('PUT', `${path}/a`, { body: snap('a') });
+  t.equal(noRv.status, 422);
+  t.equal(noRv.json.message, `VolumeSnapshot.${G} "a" is invalid: metadata.resourceVersion: Invalid value: 0: must be specified for an update`);
+  const put = await call('PUT', `${path}/a`, { body: { ...a, metadata: { ...a.metadata, labels: { l: 'v' } } } });
+  t.equal(put.status, 200);
+  t.same(put.json.metadata.labels, { l: 'v' });
+  const putNew = await call('PUT', `${path}/zz`, { body: { ...snap('zz'), metadata: { name: 'zz', resourceVersion: '1' } } });
+  t.equal(putNew.status, 404);
+
+  const merge = await call('PATCH', `${path}/a`, { body: { metadata: { annotations: { x: 'y' } } }, type: 'application/merge-patch+json' });
+  t.equal(merge.status, 200);
+  t.same(merge.json.metadata.annotations, { x: 'y' });
+  const json = await call('PATCH', `${path}/a`, { body: [{ op: 'replace', path: '/metadata/labels/l', value: 'w' }], type: 'application/json-patch+json' });
+  t.same(json.json.metadata.labels, { l: 'w' });
+  const status = await call('PATCH', `${path}/a/status`, { body: { status: { restoreSize: '1Gi', conditions: [{ type: 'Ready', status: 'True' }] } }, type: 'application/merge-patch+json' });
+  t.equal(status.json.status.restoreSize, '1Gi');
+  const smp = await call('PATCH', `${path}/a`, { body: {}, type: 'application/strategic-merge-patch+json' });
+  t.equal(smp.status, 415);
+  t.equal(smp.json.message, 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json');
+  t.equal((await call('PATCH', `${path}/a`, { body: 'x: 1', type: 'application/apply-patch+yaml' })).status, 415);
+  const strictPatch = await call('PATCH', `${path}/a?fieldValidation=Strict`, { body: { spec: { bogus: 1 } }, type: 'application/merge-patch+json' });
+  t.equal(strictPatch.status, 422);
+
+  const dryDelete = await call('DELETE', `${path}/a?dryRun=All`);
+  t.equal(dryDelete.status, 200);
+  t.equal((await call('GET', `${path}/a`)).status, 200);
+  const pre = await call('DELETE', `${path}/a`, { body: { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { uid: 'x' }, propagationPolicy: 'Background' } });
+  t.equal(pre.status, 409);
+  const del = await call('DELETE', `${path}/a`, { body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' } });
+  t.equal(del.status, 200);
+  t.equal(del.json.metadata.name, 'a');
+  t.equal((await call('GET', `${path}/a`)).status, 404);
+
+  await call('POST', path, { body: snap('b') });
+  await call('POST', path, { body: { ...snap('c'), metadata: { name: 'c', labels: { keep: 'yes' } } } });
+  const dc = await call('DELETE', `${path}?labelSelector=!keep`);
+  t.equal(dc.status, 200);
+  t.same(dc.json.items.map((o: Json) => o.metadata.name), ['b']);
+  const left = await call('GET', path);
+  t.same(left.json.items.map((o: Json) => o.metadata.name), ['c']);
+  const badSel = await call('GET', `${path}?fieldSelector=spec.nope=1`);
+  t.equal(badSel.status, 400);
+  t.equal(badSel.json.message, 'field label not supported: spec.nope');
+});
+
+async function readEvents(res: Response, count: number): Promise<Json[]> {
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let buf = '';
+  const out: Json[] = [];
+  while (out.length < count) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += decoder.decode(value, { stream: true });
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      out.push(JSON.parse(buf.slice(0, nl)) as Json);
+      buf = buf.slice(nl + 1);
+    }
+  }
+  await reader.cancel();
+  return out;
+}
+
+t.test('watch: initial state, live events, tables, watch-list, timeout', async (t) => {
+  const { address, call } = await start(t);
+  const path = `${BASE}/namespaces/default/volumesnapshots`;
+  const a = (await call('POST', path, { body: snap('a') })).json;
+  const listRv = (await call('GET', path)).json.metadata.resourceVersion as string;
+
+  const res = await fetch(`${address}${path}?watch=true&resourceVersion=${listRv}`, { headers: { accept: TABLE_ACCEPT } });
+  t.equal(res.status, 200);
+  t.equal(res.headers.get('content-type'), 'application/json');
+  await call('PATCH', `${path}/a`, { body: { metadata: { labels: { x: 'y' } } }, type: 'application/merge-patch+json' });
+  await call('POST', path, { body: snap('b') });
+  const events = await readEvents(res, 2);
+  t.same(events.map((e) => e.type), ['MODIFIED', 'ADDED']);
+  t.equal(events[0].object.kind, 'Table');
+  t.ok(events[0].object.columnDefinitions.length > 0);
+  t.equal(events[1].object.columnDefinitions, null);
+  t.equal(events[1].object.rows[0].cells[0], 'b');
+
+  const single = await fetch(`${address}${path}?watch=true&fieldSelector=metadata.name%3Da&resourceVersion=0`);
+  const first = await readEvents(single, 1);
+  t.same([first[0].type, first[0].object.metadata.name, first[0].object.metadata.uid], ['ADDED', 'a', a.metadata.uid]);
+
+  const wl = await fetch(`${address}${path}?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true`);
+  const initial = await readEvents(wl, 3);
+  t.same(initial.map((e) => e.type), ['ADDED', 'ADDED', 'BOOKMARK']);
+  t.same(initial[2].object.metadata.annotations, { 'k8s.io/initial-events-end': 'true' });
+
+  const refused = await call('GET', `${path}?watch=true&sendInitialEvents=true`);
+  t.equal(refused.status, 422);
+
+  const timed = await fetch(`${address}${path}?watch=true&resourceVersion=${listRv}&timeoutSeconds=1`);
+  const started = Date.now();
+  const body = await timed.text();
+  t.ok(Date.now() - started < 5000, 'ended by timeoutSeconds');
+  t.equal(body.trim().split('\n').length, 2);
+
+  const tooNew = await call('GET', `${path}?watch=true&resourceVersion=99999999`);
+  t.equal(tooNew.status, 504);
+});
