@@ -10,7 +10,7 @@ import type { AdmissionDeps } from '../../src/admission/admission-review.js';
 import { SNAPSHOT_UID_ANNOTATION, escapeJsonPointer } from '../../src/admission/restore-rules.js';
 import { encodeJson } from '../../src/apimachinery/json-encoding.js';
 import { toStatusError } from '../../src/apimachinery/status-response.js';
-import { GROUP as GROUP_SNAP, admissionReview, fakeDeps, persisted, restorePvc } from './fixtures.js';
+import { GROUP as GROUP_SNAP, admissionReview, fakeDeps, persisted, restorePvc } from './fixtures/reviews.js';
 
 interface Pki {
   ca: { key: string; cert: string };

@@ -11,7 +11,7 @@ import {
   isRestorePvc,
 } from '../../src/admission/restore-rules.js';
 import { SNAPSHOT_ANNOTATION } from '../../src/apis/volumesnapshot/v1/types.js';
-import { GROUP, admissionReview, fakeDeps, persisted, restorePvc } from './fixtures.js';
+import { GROUP, admissionReview, fakeDeps, persisted, restorePvc } from './fixtures/reviews.js';
 
 const QUANTITY_RE = "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
 const CLASS_RULE =
