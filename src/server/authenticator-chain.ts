@@ -1,0 +1,70 @@
+// The order kube-apiserver's delegated authentication tries things in (k8s.io/apiserver/pkg/authentication/
+// authenticatorfactory/delegating.go): front proxy (requestheader) → client certificate → bearer token (TokenReview);
+// the first that knows the user wins, and the user gets `system:authenticated`
+// (request/union + group.AuthenticatedGroupAdder). Identity headers never survive authentication, whoever sent them.
+import type { X509Certificate } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import type { TLSSocket } from 'node:tls';
+import type { UserInfo } from '../apimachinery/user-info.js';
+import type { Authenticator } from './app.js';
+import {
+  DEFAULT_REQUEST_HEADER_NAMES,
+  stripAuthenticationHeaders,
+  type RequestHeaderAuthenticator,
+} from './requestheader-authenticator.js';
+import { bearerToken, type TokenReviewAuthenticator } from './token-authenticator.js';
+import { peerChain, type X509Authenticator } from './x509-authenticator.js';
+
+export interface AuthenticatorChainParts {
+  requestHeader?: RequestHeaderAuthenticator;
+  x509?: X509Authenticator;
+  token?: TokenReviewAuthenticator;
+}
+
+/** Adds `system:authenticated` once (upstream skips it for system:anonymous). */
+export function withAuthenticatedGroup(user: UserInfo): UserInfo {
+  if (user.username === 'system:anonymous' || user.groups.includes('system:authenticated')) return user;
+  return { ...user, groups: [...user.groups, 'system:authenticated'] };
+}
+
+function chainOf(req: FastifyRequest): X509Certificate[] {
+  const socket = req.raw.socket as TLSSocket;
+  return typeof socket?.getPeerCertificate === 'function' ? peerChain(socket) : [];
+}
+
+export class DelegatingAuthenticator implements Authenticator {
+  constructor(private readonly parts: AuthenticatorChainParts) {}
+
+  async authenticate(req: FastifyRequest): Promise<UserInfo | undefined> {
+    const chain = chainOf(req);
+    const rh = this.parts.requestHeader;
+    const names = rh?.config() ? [rh.config()!, DEFAULT_REQUEST_HEADER_NAMES] : [DEFAULT_REQUEST_HEADER_NAMES];
+    if (rh) {
+      const outcome = rh.authenticate(chain, req.raw.rawHeaders);
+      if (outcome.kind === 'rejected') req.log.warn({ reason: outcome.reason }, 'front-proxy certificate not allowed');
+      if (outcome.kind === 'user') {
+        stripAuthenticationHeaders(req.raw, names);
+        return withAuthenticatedGroup(outcome.user);
+      }
+    }
+    stripAuthenticationHeaders(req.raw, names);
+
+    const certUser = this.parts.x509?.authenticate(chain);
+    if (certUser) return withAuthenticatedGroup(certUser);
+
+    const token = this.parts.token ? bearerToken(req.headers.authorization) : undefined;
+    if (token && this.parts.token) {
+      try {
+        const user = await this.parts.token.authenticateToken(token);
+        if (user) {
+          // As upstream's bearertoken authenticator: a recognised token goes no further than authentication.
+          delete req.raw.headers.authorization;
+          return withAuthenticatedGroup(user);
+        }
+      } catch (err) {
+        req.log.warn({ reason: (err as Error).message }, 'unable to authenticate the request: token review failed');
+      }
+    }
+    return undefined;
+  }
+}
