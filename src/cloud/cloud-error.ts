@@ -168,11 +168,12 @@ export function classifyGceError(err: unknown): CloudError {
       /rate ?limit/i.test(message) ||
       (e.code === GRPC.RESOURCE_EXHAUSTED && !/quota/i.test(message));
     if (throttled) return new CloudError({ code: reason ?? 'rateLimitExceeded', message, retryable: true, throttled: true, cause: err });
+    if (e.code === GRPC.ALREADY_EXISTS || (e.code === GRPC.ABORTED && /already exists/i.test(message))) {
+      return new CloudError({ code: 'alreadyExists', message, retryable: false, cause: err });
+    }
     switch (e.code) {
       case GRPC.NOT_FOUND:
         return new CloudError({ code: reason ?? 'notFound', message, retryable: false, notFound: true, cause: err });
-      case GRPC.ALREADY_EXISTS:
-        return new CloudError({ code: reason ?? 'alreadyExists', message, retryable: false, cause: err });
       case GRPC.UNAVAILABLE:
       case GRPC.INTERNAL:
       case GRPC.DEADLINE_EXCEEDED:
@@ -190,7 +191,5 @@ export function classifyGceError(err: unknown): CloudError {
 
 /** True when Compute says the resource already exists (HTTP 409 maps to ABORTED in google-gax, so read the text too). */
 export function isGceAlreadyExists(err: unknown): boolean {
-  const e = (err ?? {}) as { code?: unknown; reason?: unknown; message?: unknown };
-  if (e.reason === 'alreadyExists' || e.code === GRPC.ALREADY_EXISTS) return true;
-  return e.code === GRPC.ABORTED && typeof e.message === 'string' && /already exists/i.test(e.message);
+  return classifyGceError(err).code === 'alreadyExists';
 }

@@ -96,18 +96,34 @@ export class CallPacer {
     private readonly retry: RetryOptions,
     private readonly classify: (err: unknown) => CloudError,
     private readonly clock: Clock = realClock,
+    /** Bounds each call for SDKs that have no request timeout of their own (google-gax's REST transport). */
+    private readonly callTimeoutMs?: number,
   ) {}
 
   /** One rate-limited call, no retry. */
   async once<T>(fn: () => Promise<T>): Promise<T> {
     await this.bucket.take();
     try {
-      return await fn();
+      return await this.bounded(fn());
     } catch (err) {
       const cloudErr = this.classify(err);
       if (cloudErr.throttled) this.onThrottled();
       throw cloudErr;
     }
+  }
+
+  private bounded<T>(call: Promise<T>): Promise<T> {
+    const ms = this.callTimeoutMs;
+    if (!ms) return call;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        // gax promises can be cancelled; the request is then aborted instead of left running.
+        (call as { cancel?: () => void }).cancel?.();
+        reject(new CloudError({ code: 'Timeout', message: `no answer within ${ms} ms`, retryable: true }));
+      }, ms);
+    });
+    return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
   }
 
   /**

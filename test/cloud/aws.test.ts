@@ -311,3 +311,12 @@ t.test('region: from the volume zone when not configured; unknown otherwise', as
   const s = await noRegion.createSnapshot({ volume: { type: 'aws-ebs', volumeId: `aws://eu-west-1b/${vol}` }, tags: tags('uid-region') });
   t.match(await noRegion.getSnapshot(s.id), { id: s.id }, 'region learned from the zone');
 });
+
+t.test('a call that hangs past the request timeout is abandoned and retried', async (t) => {
+  const { ec2, aws, volumeId } = await setup(t, {}, { requestTimeoutMs: 200 });
+  const s = await aws.createSnapshot({ volume: { type: 'aws-ebs', volumeId, zone: ZONE }, tags: tags('uid-hang') });
+  ec2.injectFault('DescribeSnapshots', { kind: 'slow', delayMs: 600 });
+  const before = ec2.callCount('DescribeSnapshots');
+  t.equal((await aws.getSnapshot(s.id)).id, s.id);
+  t.equal(ec2.callCount('DescribeSnapshots') - before, 2);
+});
