@@ -52,6 +52,8 @@ export interface ServerOptions {
   alwaysAllowPaths?: string[];
   health: HealthChecks;
   logLevel: LogLevel;
+  /** Where the JSON log lines go (default stdout); tests capture them to check what is logged. */
+  logStream?: { write(line: string): void };
   /** Registers the routes behind authentication (API machinery, admission…). */
   mount?: (app: FastifyInstance) => Promise<void>;
   /** Paths that skip authentication entirely (the admission webhooks, which kube-apiserver calls without credentials). */
@@ -103,6 +105,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     },
     logger: {
       level: opts.logLevel,
+      ...(opts.logStream ? { stream: opts.logStream } : {}),
       // Never log headers: they may carry bearer tokens or X-Remote-* identities.
       serializers: {
         req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }),
