@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,7 +10,7 @@ import { ensurePki } from '../../src/server/pki.js';
 import { X509Authenticator, parsePemBundle } from '../../src/server/x509-authenticator.js';
 import { httpsRequest } from '../helpers/https-client.js';
 
-async function setup(t: Tap.Test, health = new HealthChecks()) {
+async function setup(t: Test, health = new HealthChecks()) {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'app-'));
   const { files } = await ensurePki({ certDir: dir, serviceName: 's', serviceNamespace: 'n' });
   const read = (f: string) => fs.readFile(f, 'utf8');
