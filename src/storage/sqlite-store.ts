@@ -118,6 +118,9 @@ function prepare(db: Database.Database) {
     ),
     pruneTo: db.prepare<[number]>('DELETE FROM events WHERE rv <= ?'),
     setCompacted: db.prepare<[number]>('UPDATE revision SET compacted = ? WHERE id = 1'),
+    begin: db.prepare('BEGIN IMMEDIATE'),
+    commit: db.prepare('COMMIT'),
+    rollback: db.prepare('ROLLBACK'),
   };
 }
 
@@ -368,23 +371,21 @@ export class SqliteStore implements Store {
     const rv = this.current + 1;
     let objectText = '';
     let prevText = '';
-    this.db
-      .transaction(() => {
-        const row = this.st.get.get(ref.resource, key);
-        if (!row) throw notFound(ref);
-        const stored = JSON.parse(row.data) as StoredObject;
-        if (preconditions.uid !== undefined && preconditions.uid !== stored.metadata.uid) {
-          throw preconditionFailed(ref, 'UID', preconditions.uid, stored.metadata.uid);
-        }
-        if (preconditions.resourceVersion !== undefined && preconditions.resourceVersion !== String(row.rv)) {
-          throw preconditionFailed(ref, 'ResourceVersion', preconditions.resourceVersion, String(row.rv));
-        }
-        prevText = row.data;
-        objectText = JSON.stringify({ ...stored, metadata: { ...stored.metadata, resourceVersion: String(rv) } });
-        this.st.remove.run(ref.resource, key);
-        this.record(rv, ref.resource, key, namespace, 'DELETED', objectText, prevText);
-      })
-      .immediate();
+    this.inTransaction(() => {
+      const row = this.st.get.get(ref.resource, key);
+      if (!row) throw notFound(ref);
+      const stored = JSON.parse(row.data) as StoredObject;
+      if (preconditions.uid !== undefined && preconditions.uid !== stored.metadata.uid) {
+        throw preconditionFailed(ref, 'UID', preconditions.uid, stored.metadata.uid);
+      }
+      if (preconditions.resourceVersion !== undefined && preconditions.resourceVersion !== String(row.rv)) {
+        throw preconditionFailed(ref, 'ResourceVersion', preconditions.resourceVersion, String(row.rv));
+      }
+      prevText = row.data;
+      objectText = JSON.stringify({ ...stored, metadata: { ...stored.metadata, resourceVersion: String(rv) } });
+      this.st.remove.run(ref.resource, key);
+      this.record(rv, ref.resource, key, namespace, 'DELETED', objectText, prevText);
+    });
     this.committed(ref.resource, namespace, rv, 'DELETED', objectText, prevText);
     return JSON.parse(objectText) as StoredObject;
   }
@@ -449,12 +450,10 @@ export class SqliteStore implements Store {
     const target = Math.min(Math.max(byCount, byAge), this.compacted + PRUNE_BATCH);
     if (target <= this.compacted) return 0;
     const pruned = target - this.compacted;
-    this.db
-      .transaction(() => {
-        this.st.pruneTo.run(target);
-        this.st.setCompacted.run(target);
-      })
-      .immediate();
+    this.inTransaction(() => {
+      this.st.pruneTo.run(target);
+      this.st.setCompacted.run(target);
+    });
     this.compacted = target;
     return pruned;
   }
@@ -471,18 +470,16 @@ export class SqliteStore implements Store {
     const key = objectKey(namespace, obj.metadata.name);
     const rv = this.current + 1;
     const text = JSON.stringify({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv) } });
-    this.db
-      .transaction(() => {
-        if (this.st.insert.run(resource, key, namespace, rv, text).changes === 0) {
-          throw new StorageError('AlreadyExists', `${resource} "${obj.metadata.name}" already exists`, {
-            resource,
-            namespace,
-            name: obj.metadata.name,
-          });
-        }
-        this.record(rv, resource, key, namespace, 'ADDED', text, null);
-      })
-      .immediate();
+    this.inTransaction(() => {
+      if (this.st.insert.run(resource, key, namespace, rv, text).changes === 0) {
+        throw new StorageError('AlreadyExists', `${resource} "${obj.metadata.name}" already exists`, {
+          resource,
+          namespace,
+          name: obj.metadata.name,
+        });
+      }
+      this.record(rv, resource, key, namespace, 'ADDED', text, null);
+    });
     this.committed(resource, namespace, rv, 'ADDED', text, null);
     return JSON.parse(text) as StoredObject;
   }
@@ -497,29 +494,27 @@ export class SqliteStore implements Store {
     let text = '';
     let prevText = '';
     let unchanged: string | undefined;
-    this.db
-      .transaction(() => {
-        const row = this.st.get.get(resource, key);
-        if (!row) throw notFound(ref);
-        if (expected !== String(row.rv)) {
-          throw new StorageError(
-            'Conflict',
-            `Operation cannot be fulfilled on ${resource} "${obj.metadata.name}": the object has been modified; please apply your changes to the latest version and try again`,
-            ref,
-            { expected, actual: String(row.rv) },
-          );
-        }
-        // Like upstream's GuaranteedUpdate, writing identical content is a no-op: no new revision, no event.
-        if (JSON.stringify(obj) === row.data) {
-          unchanged = row.data;
-          return;
-        }
-        prevText = row.data;
-        text = JSON.stringify({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv) } });
-        this.st.update.run(rv, text, resource, key);
-        this.record(rv, resource, key, namespace, 'MODIFIED', text, prevText);
-      })
-      .immediate();
+    this.inTransaction(() => {
+      const row = this.st.get.get(resource, key);
+      if (!row) throw notFound(ref);
+      if (expected !== String(row.rv)) {
+        throw new StorageError(
+          'Conflict',
+          `Operation cannot be fulfilled on ${resource} "${obj.metadata.name}": the object has been modified; please apply your changes to the latest version and try again`,
+          ref,
+          { expected, actual: String(row.rv) },
+        );
+      }
+      // Like upstream's GuaranteedUpdate, writing identical content is a no-op: no new revision, no event.
+      if (JSON.stringify(obj) === row.data) {
+        unchanged = row.data;
+        return;
+      }
+      prevText = row.data;
+      text = JSON.stringify({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv) } });
+      this.st.update.run(rv, text, resource, key);
+      this.record(rv, resource, key, namespace, 'MODIFIED', text, prevText);
+    });
     if (unchanged !== undefined) return JSON.parse(unchanged) as StoredObject;
     this.committed(resource, namespace, rv, 'MODIFIED', text, prevText);
     return JSON.parse(text) as StoredObject;
@@ -586,6 +581,20 @@ export class SqliteStore implements Store {
       }
     }
     return n;
+  }
+
+  /** One small write transaction (prepared BEGIN IMMEDIATE/COMMIT: cheaper than a db.transaction wrapper per call). */
+  private inTransaction(write: () => void): void {
+    this.st.begin.run();
+    try {
+      write();
+      this.st.commit.run();
+    } catch (error) {
+      if (this.db.inTransaction) this.st.rollback.run();
+      if (error instanceof StorageError) throw error;
+      // Disk full, I/O error, a locked file: the write did not happen and the caller may retry later.
+      throw new StorageError('Unavailable', `store write failed: ${(error as Error).message}`);
+    }
   }
 
   private window(): Window {
