@@ -12,9 +12,11 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
 const newPath = () => join(dir, `store-${++files}.db`);
 
+// synchronous=NORMAL keeps a loaded CI disk (an fsync per write) from dominating the run; durability.test.ts covers
+// both FULL and NORMAL under kill -9.
 runStoreConformance(t, 'sqlite file', async (options) => {
   const path = newPath();
-  const store = SqliteStore.open({ path, historyMaxEvents: options?.historyMaxEvents });
+  const store = SqliteStore.open({ path, historyMaxEvents: options?.historyMaxEvents, synchronous: 'NORMAL' });
   return { store, cleanup: () => store.close() };
 });
 
