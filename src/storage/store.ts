@@ -7,6 +7,10 @@
 // - create/update/delete each write exactly one new resourceVersion into `metadata.resourceVersion`;
 // - a list is a consistent snapshot at the resourceVersion it returns;
 // - a watch from resourceVersion R delivers every change with RV > R exactly once, in order.
+//
+// Ownership: objects returned by get/list/create/update/guaranteedUpdate/delete are fresh copies the caller may
+// mutate. Watch events (object and prevObject) are deep-frozen and shared by every watcher of the resource: clone
+// one (structuredClone) before changing it. Conformance: test/storage/conformance.ts.
 
 export interface StoredMeta {
   name: string;
@@ -69,7 +73,10 @@ export interface WatchEvent {
   /** For MODIFIED and DELETED: the state before the change (lets filtered watches turn MODIFIED into ADDED/DELETED). */
   prevObject?: StoredObject;
   resourceVersion: string;
-  /** Set on the BOOKMARK that ends the initial events of a watch with `sendInitialEvents`. */
+  /**
+   * Set on the BOOKMARK that ends the initial events of a watch with `sendInitialEvents`; its object then also carries
+   * the annotation `k8s.io/initial-events-end: "true"`, as upstream's does.
+   */
   initialEventsEnd?: boolean;
 }
 
@@ -91,6 +98,8 @@ export interface WatchOptions {
 /**
  * A running watch. Iterate it to receive events; iteration ends when `stop()` is called or the store closes, and
  * throws a StorageError (e.g. Expired, TooSlow) when the watch cannot continue.
+ * `watch()` itself never throws a StorageError: a bad start (InvalidResourceVersion, TooLargeResourceVersion,
+ * Expired) rejects the first `next()` at once, before any event.
  */
 export interface Watch extends AsyncIterable<WatchEvent> {
   stop(): void;
@@ -99,10 +108,11 @@ export interface Watch extends AsyncIterable<WatchEvent> {
 export type StorageErrorCode =
   | 'NotFound'
   | 'AlreadyExists'
-  | 'Conflict' // resourceVersion compare-and-swap failed
-  | 'PreconditionFailed' // delete preconditions (uid/resourceVersion) did not match
-  | 'Expired' // resourceVersion or continue token older than the kept history
-  | 'TooLargeResourceVersion' // a resourceVersion newer than the store has reached
+  | 'Conflict' // resourceVersion compare-and-swap failed (details {expected, actual})
+  | 'PreconditionFailed' // delete preconditions did not match (details {field: 'UID'|'ResourceVersion', expected, actual})
+  | 'Expired' // resourceVersion or continue token older than the kept history (details {requested, oldest};
+  //             upstream's watch message prints `too old resource version: <requested> (<oldest - 1>)`)
+  | 'TooLargeResourceVersion' // a resourceVersion newer than the store has reached (details {requested, current})
   | 'InvalidContinue' // a malformed continue token
   | 'InvalidResourceVersion' // a resourceVersion that is not a decimal integer
   | 'TooSlow' // a watcher could not keep up and was dropped
@@ -129,13 +139,15 @@ export interface Store {
   create(resource: string, obj: StoredObject): Promise<StoredObject>;
   /**
    * Compare-and-swap: succeeds only if the stored object's resourceVersion equals `obj.metadata.resourceVersion`.
-   * Throws StorageError NotFound or Conflict.
+   * Throws StorageError NotFound or Conflict. Content identical to the stored object writes nothing: the stored
+   * object comes back with its unchanged resourceVersion and no watch event (as upstream's GuaranteedUpdate).
    */
   update(resource: string, obj: StoredObject): Promise<StoredObject>;
   /**
    * Read-modify-write, retried on Conflict: `mutate` gets the current object (undefined if absent) and returns the
    * new one (its resourceVersion is ignored), or `undefined` to leave it unchanged. Throws NotFound when absent and
-   * `mutate` returns nothing.
+   * `mutate` returns nothing. Calls for one key within a process run one after another (no self-inflicted
+   * conflicts); conflicts with other writers are retried a bounded number of times (then Conflict is thrown).
    */
   guaranteedUpdate(
     ref: ObjectRef,
