@@ -40,13 +40,15 @@ export class TokenBucket {
   /** Stops handing out tokens for `ms` (after a throttling answer) and empties the bucket. */
   pause(ms: number): void {
     this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + ms);
+    // Refill only after the pause, so calls resume at the steady rate instead of in a burst.
     this.tokens = 0;
+    this.last = Math.max(this.last, this.pausedUntil);
   }
 
   private refill(): void {
     const now = this.clock.now();
-    if (this.qps > 0) this.tokens = Math.min(Math.max(1, this.burst), this.tokens + ((now - this.last) / 1000) * this.qps);
-    this.last = now;
+    if (this.qps > 0) this.tokens = Math.min(Math.max(1, this.burst), this.tokens + (Math.max(0, now - this.last) / 1000) * this.qps);
+    this.last = Math.max(this.last, now);
   }
 
   private async waitForToken(): Promise<void> {
