@@ -82,7 +82,8 @@ function prepare(db: Database.Database) {
       'UPDATE objects SET rv = ?, data = ? WHERE resource = ? AND key = ?',
     ),
     remove: db.prepare<[string, string]>('DELETE FROM objects WHERE resource = ? AND key = ?'),
-    setRevision: db.prepare<[number]>('UPDATE revision SET current = ? WHERE id = 1'),
+    // Guarded by the revision this process last wrote: a second server writing the same file is caught, not merged.
+    setRevision: db.prepare<[number, number]>('UPDATE revision SET current = ? WHERE id = 1 AND current = ?'),
     insertEvent: db.prepare<[number, string, string, string, string, string, string | null, number]>(
       'INSERT INTO events (rv, resource, key, namespace, type, object, prev, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     ),
@@ -530,7 +531,12 @@ export class SqliteStore implements Store {
     object: string,
     prev: string | null,
   ): void {
-    this.st.setRevision.run(rv);
+    if (this.st.setRevision.run(rv, rv - 1).changes !== 1) {
+      throw new StorageError(
+        'Unavailable',
+        'the store file was written by another process; only one server may use a data directory at a time',
+      );
+    }
     this.st.insertEvent.run(rv, resource, key, namespace, type, object, prev, this.now());
   }
 

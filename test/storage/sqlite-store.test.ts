@@ -155,3 +155,20 @@ t.test('a closed store answers Unavailable', async (t) => {
   await t.rejects(store.get({ resource: 'r', name: 'x' }), StorageError);
   await t.rejects(store.create('r', { metadata: { name: 'x' } }), { code: 'Unavailable' });
 });
+
+t.test('a second server writing the same file is caught, not merged', async (t) => {
+  const path = newPath();
+  const a = SqliteStore.open({ path });
+  const b = SqliteStore.open({ path });
+  t.teardown(async () => {
+    await a.close();
+    await b.close();
+  });
+  await a.create('example.com/widgets', { metadata: { name: 'one' } });
+  await t.rejects(
+    b.create('example.com/widgets', { metadata: { name: 'two' } }),
+    { code: 'Unavailable', message: /another process/ },
+    'the stale writer fails instead of reusing a revision',
+  );
+  t.equal(await b.get({ resource: 'example.com/widgets', name: 'two' }), undefined, 'and wrote nothing');
+});
