@@ -16,8 +16,8 @@ import {
   etagOf,
   negotiateDiscovery,
 } from './discovery.js';
-import { hashOfDoc, openApiV2Doc, openApiV3Doc, openApiV3Index } from './openapi.js';
-import { acceptsJson } from './content-negotiation.js';
+import { OPENAPI_V2_PROTOBUF, hashOfDoc, openApiV2Doc, openApiV2ProtobufHeader, openApiV3Doc, openApiV3Index } from './openapi.js';
+import { acceptsJson, parseAccept } from './content-negotiation.js';
 import { queryOf, type HandlerContext } from './handlers/common.js';
 import { handleGet } from './handlers/get.js';
 import { handleList } from './handlers/list.js';
@@ -41,7 +41,8 @@ export interface ApiPluginOptions {
 }
 
 function sendJson(reply: FastifyReply, code: number, doc: unknown, contentType = 'application/json'): void {
-  reply.code(code).header('content-type', contentType).send(encodeJson(doc));
+  // Buffers keep fastify from rewriting the Content-Type (it appends a charset to string bodies).
+  reply.code(code).header('content-type', contentType).send(Buffer.from(encodeJson(doc), 'utf8'));
 }
 
 function pathOf(url: string): string {
@@ -73,7 +74,7 @@ export const apiPlugin: FastifyPluginAsync<ApiPluginOptions> = async (app: Fasti
         reply.code(304).send();
         return;
       }
-      reply.code(200).header('content-type', format.contentType).send(body);
+      reply.code(200).header('content-type', format.contentType).send(Buffer.from(body, 'utf8'));
       return;
     }
     sendJson(reply, 200, core ? apiVersionsDoc(defs) : apiGroupListDoc(defs));
@@ -104,11 +105,21 @@ export const apiPlugin: FastifyPluginAsync<ApiPluginOptions> = async (app: Fasti
       reply.code(304).send();
       return;
     }
-    reply.code(200).header('content-type', 'application/json').send(entry.body);
+    reply.code(200).header('content-type', 'application/json').send(Buffer.from(entry.body, 'utf8'));
   };
   app.get('/openapi/v2', async (req, reply) => {
-    // kubectl asks for protobuf first; we only have JSON, so protobuf-only clients get 406 and fall back.
-    if (!acceptsJson(req.headers.accept)) throw StatusError.notAcceptable(['application/json']);
+    // kubectl asks for protobuf only; it gets the document header (see openApiV2ProtobufHeader), JSON clients all.
+    const ranges = parseAccept(req.headers.accept);
+    const first = ranges.find((r) => `${r.type}/${r.subtype}`.startsWith('application/com.github.proto-openapi.spec.v2') || acceptsJson(`${r.type}/${r.subtype}`));
+    if (first && first.subtype.startsWith('com.github.proto-openapi.spec.v2')) {
+      // Written raw: fastify rewrites this media type (its '@' is not a token character) to octet-stream.
+      const body = openApiV2ProtobufHeader();
+      reply.hijack();
+      reply.raw.writeHead(200, { 'content-type': OPENAPI_V2_PROTOBUF, 'content-length': String(body.length) });
+      reply.raw.end(body);
+      return;
+    }
+    if (!acceptsJson(req.headers.accept)) throw StatusError.notAcceptable(['application/json', OPENAPI_V2_PROTOBUF]);
     if (!v2Cache) {
       const body = encodeJson(openApiV2Doc(defs, openApiOptions));
       v2Cache = { body, etag: etagOf(body) };
@@ -161,8 +172,10 @@ export const apiPlugin: FastifyPluginAsync<ApiPluginOptions> = async (app: Fasti
         if (!named) throw StatusError.methodNotSupported({ group: def.group, resource: def.plural }, 'patch');
         return handlePatch(ctx);
       case 'delete':
-        if (info.subresource) throw StatusError.methodNotSupported({ group: def.group, resource: def.plural }, 'delete');
-        return named ? handleDelete(ctx) : handleDeleteCollection(ctx);
+        if (!named || info.subresource) throw StatusError.methodNotSupported({ group: def.group, resource: def.plural }, 'delete');
+        return handleDelete(ctx);
+      case 'deletecollection':
+        return handleDeleteCollection(ctx);
       default:
         throw StatusError.methodNotSupported({ group: def.group, resource: def.plural }, request.method);
     }

@@ -436,3 +436,31 @@ export function hashOfDoc(doc: unknown): string {
   return createHash('sha512').update(JSON.stringify(doc)).digest('hex').slice(0, 128).toUpperCase();
 }
 
+
+// ---- v2 as protobuf ----
+
+function protoField(field: number, payload: Buffer): Buffer {
+  const tag = (field << 3) | 2;
+  const len: number[] = [];
+  let n = payload.length;
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n) b |= 0x80;
+    len.push(b);
+  } while (n);
+  return Buffer.concat([Buffer.from([tag]), Buffer.from(len), payload]);
+}
+
+export const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf';
+
+/**
+ * The /openapi/v2 answer for clients that only take protobuf (kubectl's client-side validation fallback): a gnostic
+ * openapi_v2.Document with swagger, info and empty paths but no definitions. kubectl then finds no model for a kind
+ * and skips client-side validation — as it does upstream for kinds missing from the spec — so an unknown kind ends in
+ * the usual "no matches for kind" rather than "failed to download openapi". The full document is served as JSON.
+ */
+export function openApiV2ProtobufHeader(): Buffer {
+  const info = Buffer.concat([protoField(1, Buffer.from('Kubernetes')), protoField(2, Buffer.from('unversioned'))]);
+  return Buffer.concat([protoField(1, Buffer.from('2.0')), protoField(2, info), protoField(8, Buffer.alloc(0))]);
+}

@@ -4,7 +4,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import type { Store, StoredObject, WatchEvent } from '../storage/store.js';
+import { StorageError, type Store, type StoredObject, type WatchEvent } from '../storage/store.js';
 import { StatusError, fieldErrors, type FieldError, type GroupResource } from './status-error.js';
 import type { UserInfo } from './user-info.js';
 import {
@@ -601,6 +601,22 @@ export class Registry {
         }
       },
     };
+  }
+
+  /**
+   * Refuses a watch from a revision the store has not reached (504, as the cacher does after waiting), so the
+   * HTTP layer can answer before it starts streaming.
+   */
+  async assertResourceVersionReached(ref: ResourceRef, resourceVersion: string | undefined): Promise<void> {
+    if (!resourceVersion || !/^\d+$/.test(resourceVersion) || resourceVersion === '0') return;
+    const def = this.resolve(ref);
+    const current = await this.store.currentResourceVersion();
+    if (BigInt(resourceVersion) > BigInt(current)) {
+      throw toStatusFromStorage(
+        new StorageError('TooLargeResourceVersion', `Too large resource version: ${resourceVersion}, current: ${current}`),
+        groupResource(def),
+      );
+    }
   }
 
   // ---------------------------------------------------------------- helpers

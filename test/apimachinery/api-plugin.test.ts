@@ -86,7 +86,7 @@ t.test('discovery', async (t) => {
 });
 
 t.test('openapi', async (t) => {
-  const { call } = await start(t);
+  const { address, call } = await start(t);
   const index = await call('GET', '/openapi/v3');
   const url = index.json.paths[`apis/${G}/v1`].serverRelativeURL as string;
   t.match(url, new RegExp(`^/openapi/v3/apis/${G.replace(/\./g, '\\.')}/v1\\?hash=[0-9A-F]+$`));
@@ -94,8 +94,11 @@ t.test('openapi', async (t) => {
   t.equal(doc.status, 200);
   t.ok(doc.json.paths[`${BASE}/namespaces/{namespace}/volumesnapshots/{name}`].patch);
   t.ok(doc.headers.get('etag'));
-  const v2 = await call('GET', '/openapi/v2', { accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' });
-  t.equal(v2.status, 406);
+  const v2pb = await fetch(`${address}/openapi/v2`, { headers: { accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' } });
+  t.equal(v2pb.headers.get('content-type'), 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf');
+  // swagger "2.0" as field 1 of the gnostic Document.
+  t.same([...new Uint8Array(await v2pb.arrayBuffer())].slice(0, 5), [0x0a, 3, 0x32, 0x2e, 0x30]);
+  t.equal((await call('GET', '/openapi/v2', { accept: 'text/html' })).status, 406);
   const v2json = await call('GET', '/openapi/v2', { accept: 'application/json' });
   t.equal(v2json.json.swagger, '2.0');
   t.equal((await call('GET', '/openapi/v3/apis/x/v1')).status, 404);
@@ -115,7 +118,7 @@ t.test('create, get, table, yaml, warnings, strict, 415, 413', async (t) => {
   t.equal(strict.status, 400);
   t.equal(strict.json.message, 'VolumeSnapshot in version "v1" cannot be handled as a VolumeSnapshot: strict decoding error: unknown field "spec.bogus"');
 
-  const yamlBody = `apiVersion: ${G}/v1\nkind: VolumeSnapshot\nmetadata:\n  name: y\nspec:\n  persistentVolumeClaimName: p\n`;
+  const yamlBody = `apiVersion: ${G}/v1\nkind: VolumeSnapshot\nmetadata:\n  name: yml\nspec:\n  persistentVolumeClaimName: p\n`;
   const fromYaml = await call('POST', `${BASE}/namespaces/default/volumesnapshots`, { body: yamlBody, type: 'application/yaml' });
   t.equal(fromYaml.status, 201);
 
@@ -144,7 +147,7 @@ t.test('create, get, table, yaml, warnings, strict, 415, 413', async (t) => {
   t.equal(table.headers.get('content-type'), 'application/json;as=Table;g=meta.k8s.io;v=v1');
   t.equal(table.json.kind, 'Table');
   t.same(table.json.columnDefinitions.map((c: Json) => c.name), ['Name', 'PVC', 'Status', 'RestoreSize', 'Age', 'SnapshotData', 'Message']);
-  t.same(table.json.rows.map((r: Json) => r.cells[0]), ['a', 'b', 'y']);
+  t.same(table.json.rows.map((r: Json) => r.cells[0]), ['a', 'b', 'yml']);
   t.equal(table.json.rows[0].object.kind, 'PartialObjectMetadata');
   const meta = await call('GET', `${BASE}/volumesnapshots`, {
     accept: 'application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json',

@@ -127,7 +127,7 @@ t.test('update: resourceVersion, generation, status and immutability', async (t)
   t.same(status.status, { restoreSize: '1Gi', conditions: [{ type: 'Ready', status: 'True' }] });
   t.equal((status.spec as { persistentVolumeClaimName: string }).persistentVolumeClaimName, 'pvc1');
   t.equal(status.metadata.generation, 2);
-  t.match(status.metadata.managedFields, [{}, {}, { manager: 'worker', subresource: 'status' }]);
+  t.match(status.metadata.managedFields, [{ manager: 'edit' }, { manager: 'worker', subresource: 'status', fieldsV1: { 'f:status': {} } }]);
 });
 
 t.test('patch: merge and json', async (t) => {
@@ -224,8 +224,8 @@ t.test('watch: filters turn MODIFIED into ADDED/DELETED; bookmarks; expired', as
     ['DELETED', 'web'],
   ]);
 
-  const list = r.watch(VS, { sendInitialEvents: true, resourceVersionMatch: 'NotOlderThan', allowWatchBookmarks: true });
   await r.create(VS, snapshot('b'), { namespace: 'd' });
+  const list = r.watch(VS, { sendInitialEvents: true, resourceVersionMatch: 'NotOlderThan', allowWatchBookmarks: true });
   const seen: string[] = [];
   for await (const e of list) {
     seen.push(e.type === 'BOOKMARK' ? `BOOKMARK:${JSON.stringify(e.object.metadata.annotations)}` : `${e.type}:${e.object.metadata.name}`);

@@ -2,7 +2,7 @@
 // create -f with default (strict) validation, get/describe/label/annotate/edit/patch/delete, explain, api-resources,
 // and the precise errors kubectl prints for invalid input. The API plugin runs in-process on plain HTTP (kubectl
 // accepts an http:// server), so this suite does not depend on the rest of the server's wiring.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import Fastify from 'fastify';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -70,13 +70,13 @@ current-context: local
   return { kubeconfig, urls, dir };
 }
 
-async function ok(t: { equal: (a: unknown, b: unknown, m?: string) => void }, k: Kubectl, args: string[], input?: string, env?: Record<string, string>) {
+async function ok(t: Test, k: Kubectl, args: string[], input?: string, env?: Record<string, string>) {
   const r = await k.run(args, { input, env });
   t.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
 }
 
-t.test('kubectl basics', async (t) => {
+t.test('kubectl basics', async (t: Test) => {
   const { kubeconfig, urls, dir } = await startApi(t);
   const k = await makeKubectl(kubeconfig);
 
@@ -92,10 +92,10 @@ t.test('kubectl basics', async (t) => {
   t.test('get: table columns, -o wide, -o yaml, short name', async (t) => {
     const out = await ok(t, k, ['get', 'volumesnapshots']);
     t.match(out, /^NAME\s+PVC\s+STATUS\s+RESTORESIZE\s+AGE\n/);
-    t.match(out, /snapshot-demo\s+ebs-pvc\s+<none>\s+<none>\s+\d+s\n/);
+    t.match(out, /snapshot-demo\s+ebs-pvc\s+\d+s\n/);
     const wide = await ok(t, k, ['get', 'vsnap', '-o', 'wide']);
     t.match(wide, /^NAME\s+PVC\s+STATUS\s+RESTORESIZE\s+AGE\s+SNAPSHOTDATA\s+MESSAGE\n/);
-    const yaml = await ok(t, k, ['get', 'vsnap', 'snapshot-demo', '-o', 'yaml']);
+    const yaml = await ok(t, k, ['get', 'vsnap', 'snapshot-demo', '-o', 'yaml', '--show-managed-fields']);
     t.match(yaml, /persistentVolumeClaimName: ebs-pvc/);
     t.match(yaml, /generation: 1/);
     t.match(yaml, /manager: kubectl-create/);
@@ -181,7 +181,7 @@ spec:
     await ok(t, k, ['create', '-f', '-'], data);
     const out = await ok(t, k, ['get', 'vsnapdata']);
     t.match(out, /^NAME\s+SNAPSHOT\s+PV\s+SOURCE\s+STATUS\s+AGE\n/);
-    t.match(out, /k8s-volume-snapshot-1\s+default\/snapshot-demo\s+pv-1\s+hostPath:\/tmp\/snap.tgz\s+<none>\s+\d+s/);
+    t.match(out, /k8s-volume-snapshot-1\s+default\/snapshot-demo\s+pv-1\s+hostPath:\/tmp\/snap.tgz\s+\d+s/);
     const two = await k.run(['create', '-f', '-'], { input: data.replace('name: k8s-volume-snapshot-1', 'name: two').replace('hostPath: {snapshot: /tmp/snap.tgz}', 'hostPath: {snapshot: /a}\n  gcePersistentDisk: {snapshotId: g}') });
     t.match(two.stderr, /spec.hostPath: Forbidden: may not specify more than 1 snapshot source/);
     t.match(await ok(t, k, ['delete', 'vsnapdata', 'k8s-volume-snapshot-1']), /deleted/);

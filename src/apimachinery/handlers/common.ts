@@ -127,8 +127,9 @@ export function setWarnings(reply: FastifyReply, warnings: string[]): void {
 
 export function send(reply: FastifyReply, code: number, negotiated: Negotiated, body: unknown): void {
   reply.code(code).header('content-type', negotiated.contentType);
-  if (negotiated.format === 'yaml') reply.send(YAML.stringify(body, { aliasDuplicateObjects: false }));
-  else reply.send(encodeJson(body));
+  // A Buffer, so fastify leaves our Content-Type alone (for strings it re-formats it and appends a charset).
+  const text = negotiated.format === 'yaml' ? YAML.stringify(body, { aliasDuplicateObjects: false }) : encodeJson(body);
+  reply.send(Buffer.from(text, 'utf8'));
 }
 
 /** The negotiated form of one object: itself, a one-row Table, or its PartialObjectMetadata. */

@@ -36,6 +36,7 @@ export async function handleWatch(ctx: HandlerContext, options: WatchHandlerOpti
     fieldSelector = fieldSelector ? `${fieldSelector},${term}` : term;
   }
   const sendInitialEventsParam = q.get('sendInitialEvents');
+  await ctx.registry.assertResourceVersionReached(ctx.def, q.get('resourceVersion') ?? undefined);
   let watch: RegistryWatch | undefined;
   let startError: StatusError | undefined;
   try {
