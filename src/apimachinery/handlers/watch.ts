@@ -65,17 +65,17 @@ export async function handleWatch(ctx: HandlerContext, options: WatchHandlerOpti
   res.flushHeaders();
 
   let closed = false;
-  let timer: NodeJS.Timeout | undefined;
+  const timer = setTimeout(() => finish(), (timeoutSeconds && timeoutSeconds > 0 ? timeoutSeconds : defaultTimeoutSeconds()) * 1000);
   const finish = () => {
     if (closed) return;
     closed = true;
-    if (timer) clearTimeout(timer);
+    clearTimeout(timer);
     watch?.stop();
     if (!res.writableEnded) res.end();
   };
+  // The client went away: stop the storage watch at once.
   ctx.request.raw.on('close', finish);
   res.on('close', finish);
-  timer = setTimeout(finish, (timeoutSeconds && timeoutSeconds > 0 ? timeoutSeconds : defaultTimeoutSeconds()) * 1000);
 
   const write = async (event: { type: string; object: unknown }): Promise<void> => {
     if (closed) return;
