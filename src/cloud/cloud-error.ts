@@ -99,6 +99,9 @@ const AWS_TRANSIENT = new Set([
   'RequestTimeoutException',
   'IDPCommunicationError',
   'InsufficientVolumeCapacity',
+  // "Not now" answers: the volume is still attached, the resource is mid-transition.
+  'VolumeInUse',
+  'IncorrectState',
 ]);
 
 /** Classifies an error thrown by @aws-sdk/client-ec2 (or the network under it). */
@@ -170,6 +173,10 @@ export function classifyGceError(err: unknown): CloudError {
     if (throttled) return new CloudError({ code: reason ?? 'rateLimitExceeded', message, retryable: true, throttled: true, cause: err });
     if (e.code === GRPC.ALREADY_EXISTS || (e.code === GRPC.ABORTED && /already exists/i.test(message))) {
       return new CloudError({ code: 'alreadyExists', message, retryable: false, cause: err });
+    }
+    // Deleting a disk still attached to an instance (resourceInUseByAnotherResource) works once it is detached.
+    if (reason === 'resourceInUseByAnotherResource' || /is already being used by|in use by another resource/i.test(message)) {
+      return new CloudError({ code: 'resourceInUseByAnotherResource', message, retryable: true, cause: err });
     }
     switch (e.code) {
       case GRPC.NOT_FOUND:

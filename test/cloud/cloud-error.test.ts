@@ -23,6 +23,7 @@ t.test('AWS classification', async (t) => {
     [awsError('InvalidSnapshot.NotFound', 400), { retryable: false, notFound: true }],
     [awsError('InvalidParameterValue', 400), { code: 'InvalidParameterValue', retryable: false, notFound: false }],
     [awsError('SnapshotLimitExceeded', 400), { retryable: false }],
+    [awsError('VolumeInUse', 400), { retryable: true, throttled: false }],
     [awsError('UnauthorizedOperation', 403), { retryable: false }],
     [Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), { code: 'ECONNRESET', retryable: true }],
     [Object.assign(new Error('x'), { name: 'TimeoutError' }), { retryable: true }],
@@ -51,6 +52,10 @@ t.test('GCE classification', async (t) => {
     [gceError(3, 'Invalid value for field'), { code: 'INVALID_ARGUMENT', retryable: false }],
     [gceError(16, 'Request is missing required authentication credential.'), { code: 'UNAUTHENTICATED', retryable: false }],
     [new TypeError('fetch failed'), { retryable: true }],
+    [
+      gceError(3, "The disk resource 'projects/p/zones/z/disks/d' is already being used by 'projects/p/zones/z/instances/i'"),
+      { code: 'resourceInUseByAnotherResource', retryable: true },
+    ],
   ];
   for (const [err, expected] of cases) t.match(classifyGceError(err), expected, `${(err as Error).message}`);
   t.ok(isGceAlreadyExists(gceError(10, "The resource 'x' already exists")));

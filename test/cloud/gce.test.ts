@@ -291,3 +291,17 @@ t.test('a call that hangs past the request timeout is abandoned and retried', as
   t.equal((await provider.getSnapshot(s.id)).id, s.id);
   t.equal(gce.callCount('snapshots.get') - before, 2);
 });
+
+t.test('a snapshot not yet visible after its create reads as pending while the operation runs', async (t) => {
+  const { gce, provider } = await setup(t, { snapshotCompletionMs: 60_000 });
+  const s = await provider.createSnapshot({ volume: source, tags: tags('u-invisible') });
+  const notFound = { kind: 'error', status: 404, reason: 'notFound', message: "The resource 'x' was not found" } as const;
+  gce.injectFault('snapshots.get', notFound);
+  t.match(await provider.getSnapshot(s.id), { id: s.id, state: 'pending' });
+  t.equal(gce.callCount('zoneOperations.get'), 1, 'asked the create operation');
+  // Once the snapshot shows up, the operation is no longer consulted.
+  t.match(await provider.getSnapshot(s.id), { state: 'pending' });
+  gce.injectFault('snapshots.get', notFound);
+  await t.rejects(provider.getSnapshot(s.id), { notFound: true, name: 'CloudError' });
+  t.equal(gce.callCount('zoneOperations.get'), 1);
+});
