@@ -167,6 +167,17 @@ export function validatePersistentVolumeClaim(obj: KubeObject): FieldError[] {
   return errs;
 }
 
+/** The spec with its resource quantities in canonical form (apiequality.Semantic compares quantities by value). */
+function canonicalQuantities(spec: NonNullable<ClaimShape['spec']>): unknown {
+  const out = structuredClone(spec);
+  for (const key of ['requests', 'limits'] as const) {
+    const list = out.resources?.[key];
+    if (!isObject(list)) continue;
+    for (const [k, v] of Object.entries(list)) list[k] = quantityOf(v)?.toString() ?? v;
+  }
+  return out;
+}
+
 /**
  * ValidatePersistentVolumeClaimUpdate: the spec is immutable except `volumeName` while empty, `storageClassName`
  * while unset, and `resources.requests` (growth only) of a bound claim.
@@ -187,7 +198,7 @@ export function validatePersistentVolumeClaimUpdate(obj: KubeObject, old: KubeOb
   }
   // volumeAttributesClassName may change on bound claims (VolumeAttributesClass feature).
   if (bound) next.volumeAttributesClassName = prev.volumeAttributesClassName;
-  if (!semanticEqual(next, prev)) {
+  if (!semanticEqual(canonicalQuantities(next), canonicalQuantities(prev))) {
     errs.push(fieldErrors.forbidden('spec', 'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims'));
   }
   const newSize = quantityOf(view(obj).spec?.resources?.requests?.storage);

@@ -13,7 +13,7 @@ import {
   type ClassInfo,
 } from '../../src/localcluster/binding-rules.js';
 import type { KubeObject } from '../../src/apimachinery/resource-definition.js';
-import { claimRefTo, pv, pvc } from './fixtures.js';
+import { claimRefTo, pv, pvc } from './fixtures/objects.js';
 
 const PROMOTER = 'volumesnapshot.external-storage.k8s.io/snapshot-promoter';
 const classes = new Map<string, ClassInfo>([
