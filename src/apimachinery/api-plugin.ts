@@ -112,7 +112,7 @@ export const apiPlugin: FastifyPluginAsync<ApiPluginOptions> = async (app: Fasti
     const ranges = parseAccept(req.headers.accept);
     const first = ranges.find((r) => `${r.type}/${r.subtype}`.startsWith('application/com.github.proto-openapi.spec.v2') || acceptsJson(`${r.type}/${r.subtype}`));
     if (first && first.subtype.startsWith('com.github.proto-openapi.spec.v2')) {
-      // Written raw: fastify rewrites this media type (its '@' is not a token character) to octet-stream.
+      // Written raw, so fastify cannot rewrite the media type.
       const body = openApiV2ProtobufHeader();
       reply.hijack();
       reply.raw.writeHead(200, { 'content-type': OPENAPI_V2_PROTOBUF, 'content-length': String(body.length) });

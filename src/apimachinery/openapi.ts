@@ -452,7 +452,9 @@ function protoField(field: number, payload: Buffer): Buffer {
   return Buffer.concat([Buffer.from([tag]), Buffer.from(len), payload]);
 }
 
-export const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf';
+/** What kubectl asks for, and what kube-openapi answers with (Go's mime parser rejects the '@' form). */
+export const OPENAPI_V2_PROTOBUF_ACCEPT = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf';
+export const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
 
 /**
  * The /openapi/v2 answer for clients that only take protobuf (kubectl's client-side validation fallback): a gnostic

@@ -95,7 +95,7 @@ t.test('openapi', async (t) => {
   t.ok(doc.json.paths[`${BASE}/namespaces/{namespace}/volumesnapshots/{name}`].patch);
   t.ok(doc.headers.get('etag'));
   const v2pb = await fetch(`${address}/openapi/v2`, { headers: { accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' } });
-  t.equal(v2pb.headers.get('content-type'), 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf');
+  t.equal(v2pb.headers.get('content-type'), 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf');
   // swagger "2.0" as field 1 of the gnostic Document.
   t.same([...new Uint8Array(await v2pb.arrayBuffer())].slice(0, 5), [0x0a, 3, 0x32, 0x2e, 0x30]);
   t.equal((await call('GET', '/openapi/v2', { accept: 'text/html' })).status, 406);

@@ -2,7 +2,7 @@
 // create -f with default (strict) validation, get/describe/label/annotate/edit/patch/delete, explain, api-resources,
 // and the precise errors kubectl prints for invalid input. The API plugin runs in-process on plain HTTP (kubectl
 // accepts an http:// server), so this suite does not depend on the rest of the server's wiring.
-import t, { type Test } from 'tap';
+import t from 'tap';
 import Fastify from 'fastify';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -70,18 +70,19 @@ current-context: local
   return { kubeconfig, urls, dir };
 }
 
-async function ok(t: Test, k: Kubectl, args: string[], input?: string, env?: Record<string, string>) {
+/** Runs kubectl and returns stdout; a non-zero exit fails the test with kubectl's stderr. */
+async function ok(k: Kubectl, args: string[], input?: string, env?: Record<string, string>): Promise<string> {
   const r = await k.run(args, { input, env });
-  t.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
   return r.stdout;
 }
 
-t.test('kubectl basics', async (t: Test) => {
+t.test('kubectl basics', async (t) => {
   const { kubeconfig, urls, dir } = await startApi(t);
   const k = await makeKubectl(kubeconfig);
 
   t.test('create -f with default validation sends fieldValidation=Strict', async (t) => {
-    const out = await ok(t, k, ['create', '-f', '-'], snapshotDemo);
+    const out = await ok(k, ['create', '-f', '-'], snapshotDemo);
     t.equal(out.trim(), `volumesnapshot.${G}/snapshot-demo created`);
     t.ok(
       urls.some((u) => u.startsWith(`POST /apis/${G}/v1/namespaces/default/volumesnapshots?`) && u.includes('fieldValidation=Strict')),
@@ -90,36 +91,36 @@ t.test('kubectl basics', async (t: Test) => {
   });
 
   t.test('get: table columns, -o wide, -o yaml, short name', async (t) => {
-    const out = await ok(t, k, ['get', 'volumesnapshots']);
+    const out = await ok(k, ['get', 'volumesnapshots']);
     t.match(out, /^NAME\s+PVC\s+STATUS\s+RESTORESIZE\s+AGE\n/);
     t.match(out, /snapshot-demo\s+ebs-pvc\s+\d+s\n/);
-    const wide = await ok(t, k, ['get', 'vsnap', '-o', 'wide']);
+    const wide = await ok(k, ['get', 'vsnap', '-o', 'wide']);
     t.match(wide, /^NAME\s+PVC\s+STATUS\s+RESTORESIZE\s+AGE\s+SNAPSHOTDATA\s+MESSAGE\n/);
-    const yaml = await ok(t, k, ['get', 'vsnap', 'snapshot-demo', '-o', 'yaml', '--show-managed-fields']);
+    const yaml = await ok(k, ['get', 'vsnap', 'snapshot-demo', '-o', 'yaml', '--show-managed-fields']);
     t.match(yaml, /persistentVolumeClaimName: ebs-pvc/);
     t.match(yaml, /generation: 1/);
     t.match(yaml, /manager: kubectl-create/);
-    const all = await ok(t, k, ['get', 'vsnap', '-A']);
+    const all = await ok(k, ['get', 'vsnap', '-A']);
     t.match(all, /^NAMESPACE\s+NAME\s+PVC/);
   });
 
   t.test('describe', async (t) => {
-    const out = await ok(t, k, ['describe', 'volumesnapshot', 'snapshot-demo']);
+    const out = await ok(k, ['describe', 'volumesnapshot', 'snapshot-demo']);
     t.match(out, /Name:\s+snapshot-demo/);
     t.match(out, /Namespace:\s+default/);
     t.match(out, /Persistent Volume Claim Name:\s+ebs-pvc/);
   });
 
   t.test('label, annotate, edit, patch', async (t) => {
-    t.match(await ok(t, k, ['label', 'vsnap', 'snapshot-demo', 'app=demo']), /labeled/);
-    t.match(await ok(t, k, ['annotate', 'vsnap', 'snapshot-demo', 'note=hello']), /annotated/);
+    t.match(await ok(k, ['label', 'vsnap', 'snapshot-demo', 'app=demo']), /labeled/);
+    t.match(await ok(k, ['annotate', 'vsnap', 'snapshot-demo', 'note=hello']), /annotated/);
     const editor = path.join(dir, 'editor.sh');
     await fs.writeFile(editor, `#!/bin/sh\nsed -i 's/^  persistentVolumeClaimName: ebs-pvc$/  persistentVolumeClaimName: ebs-pvc\\n  snapshotDataName: k8s-volume-snapshot-1/' "$1"\n`, { mode: 0o755 });
-    t.match(await ok(t, k, ['edit', 'vsnap', 'snapshot-demo'], undefined, { KUBE_EDITOR: editor, EDITOR: editor }), /edited/);
-    t.match(await ok(t, k, ['patch', 'vsnap', 'snapshot-demo', '--type=merge', '-p', '{"metadata":{"labels":{"tier":"gold"}}}']), /patched/);
-    t.match(await ok(t, k, ['patch', 'vsnap', 'snapshot-demo', '--type=json', '-p', '[{"op":"add","path":"/metadata/annotations/j","value":"v"}]']), /patched/);
+    t.match(await ok(k, ['edit', 'vsnap', 'snapshot-demo'], undefined, { KUBE_EDITOR: editor, EDITOR: editor }), /edited/);
+    t.match(await ok(k, ['patch', 'vsnap', 'snapshot-demo', '--type=merge', '-p', '{"metadata":{"labels":{"tier":"gold"}}}']), /patched/);
+    t.match(await ok(k, ['patch', 'vsnap', 'snapshot-demo', '--type=json', '-p', '[{"op":"add","path":"/metadata/annotations/j","value":"v"}]']), /patched/);
     t.match(
-      await ok(t, k, [
+      await ok(k, [
         'patch',
         'vsnap',
         'snapshot-demo',
@@ -130,19 +131,19 @@ t.test('kubectl basics', async (t: Test) => {
       ]),
       /patched/,
     );
-    const wide = await ok(t, k, ['get', 'vsnap', 'snapshot-demo', '-o', 'wide', '--show-labels']);
+    const wide = await ok(k, ['get', 'vsnap', 'snapshot-demo', '-o', 'wide', '--show-labels']);
     t.match(wide, /snapshot-demo\s+ebs-pvc\s+Ready\s+1Gi\s+\d+s\s+k8s-volume-snapshot-1\s+Snapshot created successfully\s+app=demo,tier=gold/);
-    const json = JSON.parse(await ok(t, k, ['get', 'vsnap', 'snapshot-demo', '-o', 'json']));
+    const json = JSON.parse(await ok(k, ['get', 'vsnap', 'snapshot-demo', '-o', 'json']));
     t.same(json.metadata.annotations, { note: 'hello', j: 'v' });
     t.equal(json.metadata.generation, 2);
     t.equal(json.spec.snapshotDataName, 'k8s-volume-snapshot-1');
   });
 
   t.test('explain and api-resources', async (t) => {
-    const explain = await ok(t, k, ['explain', 'volumesnapshot.spec']);
+    const explain = await ok(k, ['explain', 'volumesnapshot.spec']);
     t.match(explain, /KIND:\s+VolumeSnapshot/);
     t.match(explain, /persistentVolumeClaimName\s+<string>/);
-    const resources = await ok(t, k, ['api-resources', `--api-group=${G}`]);
+    const resources = await ok(k, ['api-resources', `--api-group=${G}`]);
     t.match(resources, new RegExp(`volumesnapshotdatas\\s+vsnapdata\\s+${G.replace(/\./g, '\\.')}/v1\\s+false\\s+VolumeSnapshotData`));
     t.match(resources, new RegExp(`volumesnapshots\\s+vsnap\\s+${G.replace(/\./g, '\\.')}/v1\\s+true\\s+VolumeSnapshot`));
   });
@@ -178,20 +179,74 @@ spec:
   persistentVolumeRef: {kind: PersistentVolume, name: pv-1}
   hostPath: {snapshot: /tmp/snap.tgz}
 `;
-    await ok(t, k, ['create', '-f', '-'], data);
-    const out = await ok(t, k, ['get', 'vsnapdata']);
+    await ok(k, ['create', '-f', '-'], data);
+    const out = await ok(k, ['get', 'vsnapdata']);
     t.match(out, /^NAME\s+SNAPSHOT\s+PV\s+SOURCE\s+STATUS\s+AGE\n/);
     t.match(out, /k8s-volume-snapshot-1\s+default\/snapshot-demo\s+pv-1\s+hostPath:\/tmp\/snap.tgz\s+\d+s/);
     const two = await k.run(['create', '-f', '-'], { input: data.replace('name: k8s-volume-snapshot-1', 'name: two').replace('hostPath: {snapshot: /tmp/snap.tgz}', 'hostPath: {snapshot: /a}\n  gcePersistentDisk: {snapshotId: g}') });
     t.match(two.stderr, /spec.hostPath: Forbidden: may not specify more than 1 snapshot source/);
-    t.match(await ok(t, k, ['delete', 'vsnapdata', 'k8s-volume-snapshot-1']), /deleted/);
+    t.match(await ok(k, ['delete', 'vsnapdata', 'k8s-volume-snapshot-1']), /deleted/);
   });
 
   t.test('delete and delete --all', async (t) => {
-    await ok(t, k, ['create', '-f', '-'], snapshotDemo.replace('snapshot-demo', 'second'));
-    t.match(await ok(t, k, ['delete', 'volumesnapshot', 'snapshot-demo']), new RegExp(`volumesnapshot.${G.replace(/\./g, '\\.')} "snapshot-demo" deleted`));
-    t.match(await ok(t, k, ['delete', 'vsnap', '--all']), /"second" deleted/);
+    await ok(k, ['create', '-f', '-'], snapshotDemo.replace('snapshot-demo', 'second'));
+    t.match(await ok(k, ['delete', 'volumesnapshot', 'snapshot-demo']), new RegExp(`volumesnapshot.${G.replace(/\./g, '\\.')} "snapshot-demo" deleted`));
+    t.match(await ok(k, ['delete', 'vsnap', '--all']), /"second" deleted/);
     const none = await k.run(['get', 'vsnap']);
     t.match(none.stderr, /No resources found in default namespace/);
+  });
+});
+
+t.test('kubectl watch, wait and apply', async (t) => {
+  const { kubeconfig } = await startApi(t);
+  const k = await makeKubectl(kubeconfig);
+
+  t.test('get -w prints later changes', async (t) => {
+    await ok(k, ['create', '-f', '-'], snapshotDemo.replace('snapshot-demo', 'w1'));
+    const child = k.spawn(['get', 'vsnap', '-w']);
+    t.teardown(() => child.kill());
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const seen = async (re: RegExp) => {
+      const deadline = Date.now() + 20_000;
+      while (!re.test(out)) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${re}; got:\n${out}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    await seen(/w1\s+ebs-pvc/);
+    await ok(k, ['create', '-f', '-'], snapshotDemo.replace('snapshot-demo', 'w2'));
+    await seen(/w2\s+ebs-pvc/);
+    await ok(k, ['patch', 'vsnap', 'w1', '--subresource=status', '--type=merge', '-p', '{"status":{"conditions":[{"type":"Ready","status":"True"}]}}']);
+    await seen(/w1\s+ebs-pvc\s+Ready/);
+    t.pass('watch saw the create and the status change');
+  });
+
+  t.test('wait --for=condition=Ready and --for=delete', async (t) => {
+    await ok(k, ['create', '-f', '-'], snapshotDemo.replace('snapshot-demo', 'waited'));
+    const waiting = k.run(['wait', '--for=condition=Ready', 'vsnap/waited', '--timeout=30s']);
+    await new Promise((r) => setTimeout(r, 500));
+    await ok(k, ['patch', 'vsnap', 'waited', '--subresource=status', '--type=merge', '-p', '{"status":{"conditions":[{"type":"Ready","status":"True"}]}}']);
+    const r = await waiting;
+    t.equal(r.code, 0, r.stderr);
+    t.match(r.stdout, /condition met/);
+    const gone = k.run(['wait', '--for=delete', 'vsnap/waited', '--timeout=30s']);
+    await new Promise((r) => setTimeout(r, 500));
+    await ok(k, ['delete', 'vsnap', 'waited', '--wait=false']);
+    const g = await gone;
+    t.equal(g.code, 0, g.stderr);
+    t.match(await ok(k, ['delete', 'vsnap', 'w1', '--wait=true']), /deleted/);
+  });
+
+  t.test('apply -f twice (client-side)', async (t) => {
+    const doc = snapshotDemo.replace('snapshot-demo', 'applied');
+    t.match(await ok(k, ['apply', '-f', '-'], doc), /applied created/);
+    t.match(await ok(k, ['apply', '-f', '-'], doc.replace('metadata:\n', 'metadata:\n  labels:\n    stage: two\n')), /applied configured/);
+    const json = JSON.parse(await ok(k, ['get', 'vsnap', 'applied', '-o', 'json']));
+    t.same(json.metadata.labels, { stage: 'two' });
+    t.ok(json.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration']);
+    t.match(await ok(k, ['apply', '-f', '-'], doc), /applied configured/);
+    const again = JSON.parse(await ok(k, ['get', 'vsnap', 'applied', '-o', 'json']));
+    t.equal(again.metadata.labels, undefined, 'the label dropped from the file is removed');
   });
 });
