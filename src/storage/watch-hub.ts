@@ -132,12 +132,14 @@ export class HubWatcher implements Watch {
 
   /** Events delivered before any live event (initial state, history replay, the initial-events-end bookmark). */
   setInitial(events: WatchEvent[]): void {
+    if (this.state !== 'open') return;
     this.initial = events;
     this.initialIndex = 0;
   }
 
   /** Ends buffering: live events above `afterRv` follow the initial events, in order, without duplicates. */
   startLive(afterRv: number): void {
+    if (this.state !== 'open') return;
     const held = this.buffered ?? [];
     this.buffered = undefined;
     this.lastRv = afterRv;
@@ -192,7 +194,7 @@ export class HubWatcher implements Watch {
 
   startBookmarks(intervalMs: number): void {
     this.bookmarkTimer = setInterval(() => this.bookmark(), intervalMs);
-    this.bookmarkTimer.unref();
+    this.bookmarkTimer.unref(); // a quiet watch must not keep the process alive
   }
 
   [Symbol.asyncIterator](): AsyncIterator<WatchEvent> {
@@ -221,6 +223,7 @@ export class HubWatcher implements Watch {
   }
 
   private take(): IteratorResult<WatchEvent> | undefined {
+    if (this.state === 'failed') return undefined;
     if (this.initialIndex < this.initial.length) {
       const value = this.initial[this.initialIndex++];
       if (this.initialIndex === this.initial.length) {
