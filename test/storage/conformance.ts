@@ -321,10 +321,12 @@ export function runStoreConformance(t: Test, name: string, makeStore: MakeStore)
         }
       })();
       const seen: string[] = [];
+      const remaining: [number, number][] = []; // [items seen through this page, remainingItemCount]
       let page = await store.list(res, { limit: 4 });
       const rv = page.resourceVersion;
       let pages = 1;
       for (;;) {
+        if (page.remainingItemCount !== undefined) remaining.push([seen.length + page.items.length, page.remainingItemCount]);
         for (const item of page.items) {
           seen.push(keyOf(item));
           t.ok(Number(item.metadata.resourceVersion) <= Number(rv), 'no item newer than the list revision');
@@ -344,6 +346,9 @@ export function runStoreConformance(t: Test, name: string, makeStore: MakeStore)
       }
       const exact = await store.list(res, { resourceVersion: rv, resourceVersionMatch: 'Exact' });
       t.same(exact.items.map(keyOf), seen, 'the pages together are the snapshot at the list RV');
+      for (const [through, count] of remaining) {
+        t.equal(count, seen.length - through, `remainingItemCount after ${through} items is exact`);
+      }
     });
 
     t.test('watch from "0" or unset: current state as ADDED, then live', async (t) => {
