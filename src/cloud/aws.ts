@@ -203,9 +203,9 @@ export class AwsProvider implements CloudProvider {
     return snapshotInfoOf(await this.describeSnapshot(id));
   }
 
-  private async describeSnapshot(id: string): Promise<Snapshot> {
+  private async describeSnapshot(id: string, client?: EC2Client): Promise<Snapshot> {
     if (!/^snap-[0-9a-f]+$/.test(id)) throw CloudError.terminal('InvalidSnapshotId', `invalid EBS snapshot ID "${id}"`);
-    const client = this.client();
+    client ??= this.client();
     const out = await this.pacer.call(() => client.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] })));
     const s = out.Snapshots?.[0];
     if (!s) throw CloudError.notFound('InvalidSnapshot.NotFound', `The snapshot '${id}' does not exist.`);
@@ -225,21 +225,21 @@ export class AwsProvider implements CloudProvider {
 
   async createVolume(input: CreateVolumeInput): Promise<VolumeInfo> {
     // Parameters are checked with the requested size first, so a bad class fails before any call.
-    parseEbsParameters(input.parameters, roundUpToGiB(input.sizeBytes));
-    const snapshot = await this.describeSnapshot(input.snapshotId);
+    const requested = parseEbsParameters(input.parameters, roundUpToGiB(input.sizeBytes));
+    const zone = requested.zone ?? input.zone;
+    if (!zone) throw CloudError.terminal('MissingZone', 'no availability zone for the new volume: set the "zone" parameter');
+    const client = this.client(zone);
+    const snapshot = await this.describeSnapshot(input.snapshotId, client);
     if (snapshot.State !== 'completed') {
       throw CloudError.terminal('SnapshotNotReady', `snapshot ${input.snapshotId} is ${String(snapshot.State)}, not completed`);
     }
     const sizeGiB = Math.max(roundUpToGiB(input.sizeBytes), snapshot.VolumeSize ?? 0);
     const params = parseEbsParameters(input.parameters, sizeGiB);
-    const zone = params.zone ?? input.zone;
-    if (!zone) throw CloudError.terminal('MissingZone', 'no availability zone for the new volume: set the "zone" parameter');
     const tags: Tag[] = [
       { Key: TAG_PV_NAME, Value: input.name },
       { Key: 'Name', Value: input.name },
     ];
     if (this.options.clusterId) tags.push({ Key: clusterTag(this.options.clusterId), Value: 'owned' });
-    const client = this.client(zone);
     const created = await this.pacer.call(() =>
       client.send(
         new CreateVolumeCommand({

@@ -194,7 +194,7 @@ t.test('restore refuses a snapshot that is not completed and a volume without zo
   const { aws, volumeId } = await setup(t, { snapshotCompletionMs: 60_000 });
   const snap = await aws.createSnapshot({ volume: { type: 'aws-ebs', volumeId, zone: ZONE }, tags: tags('uid-nr') });
   await t.rejects(aws.createVolume({ snapshotId: snap.id, name: 'x', sizeBytes: GiB, zone: ZONE, parameters: {} }), { code: 'SnapshotNotReady', retryable: false });
-  await t.rejects(aws.createVolume({ snapshotId: 'not-a-snapshot', name: 'x', sizeBytes: GiB, parameters: {} }), { code: 'InvalidSnapshotId' });
+  await t.rejects(aws.createVolume({ snapshotId: 'not-a-snapshot', name: 'x', sizeBytes: GiB, zone: ZONE, parameters: {} }), { code: 'InvalidSnapshotId' });
   await t.rejects(aws.createSnapshot({ volume: { type: 'hostpath', path: '/x' }, tags: tags('u') }), { code: 'UnsupportedVolumeSource' });
 });
 
@@ -310,6 +310,13 @@ t.test('region: from the volume zone when not configured; unknown otherwise', as
   await t.rejects(noRegion.getSnapshot('snap-0123'), { code: 'MissingRegion', retryable: false });
   const s = await noRegion.createSnapshot({ volume: { type: 'aws-ebs', volumeId: `aws://eu-west-1b/${vol}` }, tags: tags('uid-region') });
   t.match(await noRegion.getSnapshot(s.id), { id: s.id }, 'region learned from the zone');
+  const other = new AwsProvider({ endpoint: started.url, env: {}, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, retry: { attempts: 1 } });
+  t.teardown(() => other.close());
+  const v = await other.createVolume({ snapshotId: s.id, name: 'pvc-r', sizeBytes: GiB, zone: 'eu-west-1c', parameters: {} });
+  t.equal(v.zone, 'eu-west-1c', 'a restore finds its region from the zone too');
+  const fromEnv = new AwsProvider({ endpoint: started.url, env: { AWS_REGION: 'eu-west-1' }, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+  t.teardown(() => fromEnv.close());
+  t.match(await fromEnv.getSnapshot(s.id), { id: s.id }, 'AWS_REGION from the environment');
 });
 
 t.test('a call that hangs past the request timeout is abandoned and retried', async (t) => {
