@@ -97,28 +97,38 @@ async function callWebhook(name: string, mode: AdmissionMode, review: Record<str
 }
 
 /**
- * Admits a PVC create or update: the mutating webhook (its patch applied), then the validating webhook. Returns the
- * object to store (possibly mutated); throws the StatusError kube-apiserver would answer on a denial.
+ * The mutating webhook alone, as kube-apiserver calls it before the strategy runs: returns the patched object (or the
+ * object itself when the webhook returns no patch); throws its denial.
+ */
+export async function mutatePersistentVolumeClaim(input: PvcAdmissionInput, deps: AdmissionDeps, options: PvcAdmissionOptions = {}): Promise<KubeObject> {
+  const review = buildPvcAdmissionReview(input, (options.uid ?? randomUUID)());
+  const answer = await callWebhook(MUTATING_WEBHOOK_NAME, 'mutate', review, deps);
+  if (!answer.response.allowed) throw webhookDenial(MUTATING_WEBHOOK_NAME, answer.response.status);
+  input.warnings?.push(...(answer.response.warnings ?? []));
+  if (!answer.response.patch) return input.object;
+  try {
+    const ops = JSON.parse(Buffer.from(answer.response.patch, 'base64').toString('utf8')) as Operation[];
+    return jsonpatch.applyPatch(structuredClone(input.object), ops, true, false).newDocument as KubeObject;
+  } catch (err) {
+    throw StatusError.internal(`received invalid webhook response: ${(err as Error).message}`);
+  }
+}
+
+/** The validating webhook alone, as kube-apiserver calls it after the strategy validated the object. */
+export async function validatePersistentVolumeClaimAdmission(input: PvcAdmissionInput, deps: AdmissionDeps, options: PvcAdmissionOptions = {}): Promise<void> {
+  const review = buildPvcAdmissionReview(input, (options.uid ?? randomUUID)());
+  const answer = await callWebhook(VALIDATING_WEBHOOK_NAME, 'validate', review, deps);
+  if (!answer.response.allowed) throw webhookDenial(VALIDATING_WEBHOOK_NAME, answer.response.status);
+  input.warnings?.push(...(answer.response.warnings ?? []));
+}
+
+/**
+ * Admits a PVC create or update: the mutating webhook (its patch applied), then the validating webhook on the
+ * mutated object. Returns the object to store (possibly mutated); throws the StatusError kube-apiserver would answer
+ * on a denial.
  */
 export async function admitPersistentVolumeClaim(input: PvcAdmissionInput, deps: AdmissionDeps, options: PvcAdmissionOptions = {}): Promise<KubeObject> {
-  const newUid = options.uid ?? randomUUID;
-  const mutateReview = buildPvcAdmissionReview(input, newUid());
-  const mutated = await callWebhook(MUTATING_WEBHOOK_NAME, 'mutate', mutateReview, deps);
-  if (!mutated.response.allowed) throw webhookDenial(MUTATING_WEBHOOK_NAME, mutated.response.status);
-  input.warnings?.push(...(mutated.response.warnings ?? []));
-  let object = input.object;
-  if (mutated.response.patch) {
-    let ops: Operation[];
-    try {
-      ops = JSON.parse(Buffer.from(mutated.response.patch, 'base64').toString('utf8')) as Operation[];
-      object = jsonpatch.applyPatch(structuredClone(object), ops, true, false).newDocument as KubeObject;
-    } catch (err) {
-      throw StatusError.internal(`received invalid webhook response: ${(err as Error).message}`);
-    }
-  }
-  const validateReview = buildPvcAdmissionReview({ ...input, object }, newUid());
-  const validated = await callWebhook(VALIDATING_WEBHOOK_NAME, 'validate', validateReview, deps);
-  if (!validated.response.allowed) throw webhookDenial(VALIDATING_WEBHOOK_NAME, validated.response.status);
-  input.warnings?.push(...(validated.response.warnings ?? []));
+  const object = await mutatePersistentVolumeClaim(input, deps, options);
+  await validatePersistentVolumeClaimAdmission({ ...input, object }, deps, options);
   return object;
 }
