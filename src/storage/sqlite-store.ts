@@ -189,7 +189,12 @@ export class SqliteStore implements Store {
 
   static open(options: SqliteStoreOptions): SqliteStore {
     const version = inspectFile(options.path);
-    const db = new Database(options.path);
+    let db: Database.Database;
+    try {
+      db = new Database(options.path);
+    } catch (error) {
+      throw new StoreOpenError(options.path, `cannot open ${options.path}: ${(error as Error).message}`);
+    }
     try {
       db.pragma('busy_timeout = 5000');
       if (options.path !== ':memory:') db.pragma('journal_mode = WAL');
@@ -209,7 +214,8 @@ export class SqliteStore implements Store {
       return new SqliteStore(db, options);
     } catch (error) {
       db.close();
-      throw error;
+      if (error instanceof StoreOpenError) throw error;
+      throw new StoreOpenError(options.path, `cannot open ${options.path}: ${(error as Error).message}`);
     }
   }
 

@@ -120,6 +120,13 @@ t.test('a store from a newer schema is refused and left untouched', async (t) =>
   t.same(readFileSync(path), before, 'bytes unchanged');
 });
 
+t.test('a path in a missing directory is a StoreOpenError', async (t) => {
+  t.throws(() => SqliteStore.open({ path: join(dir, 'no-such-dir', 'store.db') }), {
+    name: 'StoreOpenError',
+    message: /cannot open .*no-such-dir/,
+  });
+});
+
 t.test('an empty file becomes a store; reopening keeps the data', async (t) => {
   const path = newPath();
   writeFileSync(path, '');
