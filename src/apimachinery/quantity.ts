@@ -10,6 +10,12 @@ const SPLIT_RE_STRING = '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$';
 export const ERR_FORMAT_WRONG = `quantities must match the regular expression '${SPLIT_RE_STRING}'`;
 export const ERR_NUMERIC = 'unable to parse numeric part of quantity';
 export const ERR_SUFFIX = "unable to parse quantity's suffix";
+/**
+ * Ours, not upstream's: decimal BigInt conversion is quadratic, so a megabyte of digits would stall the event loop for
+ * seconds. No meaningful quantity comes near this (int64 has 19 digits, nano precision 9 more).
+ */
+export const MAX_QUANTITY_LENGTH = 1024;
+export const ERR_TOO_LONG = `quantities may not be longer than ${MAX_QUANTITY_LENGTH} characters`;
 
 /** A string that is not a quantity. `value` is the offending input; `message` is upstream's error text. */
 export class QuantityError extends Error {
@@ -184,6 +190,7 @@ export class Quantity {
   static parse(str: string): Quantity {
     if (str.length === 0) throw new QuantityError(str, ERR_FORMAT_WRONG);
     if (str === '0') return new Quantity(0n, 0, 'DecimalSI', str);
+    if (str.length > MAX_QUANTITY_LENGTH) throw new QuantityError(str, ERR_TOO_LONG);
 
     const scanned = scan(str);
     if (!scanned) throw new QuantityError(str, ERR_FORMAT_WRONG);

@@ -6,6 +6,7 @@ import t from 'tap';
 import {
   ERR_FORMAT_WRONG,
   ERR_SUFFIX,
+  ERR_TOO_LONG,
   Quantity,
   QuantityError,
   type QuantityFormat,
@@ -172,6 +173,19 @@ t.test('ParseQuantity: invalid inputs and the error wording', async (t) => {
     t.equal((caught as QuantityError).message, message, `${JSON.stringify(input)}: message`);
   }
   t.equal(ERR_FORMAT_WRONG, "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'");
+});
+
+t.test('absurdly long inputs are refused before any BigInt work (ours, not upstream)', async (t) => {
+  const long = '9'.repeat(1022) + 'Gi';
+  t.equal(long.length, 1024);
+  t.equal(Quantity.parse(long).toString(), '9223372036854775807', 'capped at 2^63-1 as upstream does');
+  const tooLong = '1' + '0'.repeat(3 * 1024 * 1024);
+  const started = Date.now();
+  t.throws(() => Quantity.parse(tooLong), new QuantityError(tooLong, ERR_TOO_LONG));
+  t.ok(Date.now() - started < 100, 'refused at once');
+  t.equal(ERR_TOO_LONG, 'quantities may not be longer than 1024 characters');
+  // the canonical form of a long mantissa with many zeros stays cheap
+  t.equal(Quantity.parse('1' + '0'.repeat(1000)).toString(), '10e999');
 });
 
 t.test('exponents are bounded to ±MaxInt32 (TestInterpretExponentInt32Bounds)', async (t) => {
