@@ -27,7 +27,7 @@ export interface ManagedFieldsEntry {
 export type FieldsV1 = { [key: string]: FieldsV1 };
 
 /** metadata.labels/annotations are maps, finalizers a set, ownerReferences a map keyed by uid (ObjectMeta's tags). */
-const objectMetaSchema: SchemaNode = {
+export const objectMetaSchema: SchemaNode = {
   type: 'object',
   properties: {
     labels: { type: 'object', additionalProperties: { type: 'string' } },

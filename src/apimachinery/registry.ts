@@ -19,6 +19,7 @@ import {
 import { createSchemaValidatorFactory, type ObjectValidator } from './schema-validation.js';
 import { updateManagedFields, managerFromUserAgent, type ManagedFieldsEntry, type SchemaNode } from './managed-fields.js';
 import { toStatusFromStorage } from './storage-errors.js';
+import { applyConfiguration, conflictMessage, pathString, printManager } from './server-side-apply.js';
 import { parseLabelSelector, type LabelSelector } from './label-selector.js';
 import { parseFieldSelector, assertSupportedFields, type FieldSelector } from './field-selector.js';
 import { validateObjectMeta, validateObjectMetaUpdate, generateName } from './object-meta-validation.js';
@@ -75,6 +76,13 @@ export interface PatchRequest extends UpdateRequest {
   patchType: PatchType;
   /** The decoded patch document (JSON Patch operations array, or a merge patch object). */
   patch: unknown;
+}
+
+export interface ApplyRequest extends UpdateRequest {
+  /** The applied configuration (a partial object, decoded from YAML or JSON). */
+  config: unknown;
+  /** Take ownership of fields other managers own instead of failing with 409. */
+  force?: boolean;
 }
 
 export interface DeleteRequest extends ObjectTarget {
@@ -234,6 +242,15 @@ export class Registry {
   // ---------------------------------------------------------------- create
 
   async create(ref: ResourceRef, body: unknown, options: WriteOptions & { namespace?: string } = {}): Promise<KubeObject> {
+    return this.createWith(ref, body, options, undefined);
+  }
+
+  private async createWith(
+    ref: ResourceRef,
+    body: unknown,
+    options: WriteOptions & { namespace?: string },
+    managedFields: ManagedFieldsEntry[] | undefined,
+  ): Promise<KubeObject> {
     const def = this.resolve(ref);
     const gr = groupResource(def);
     const obj = this.decodeIncoming(def, body, options);
@@ -267,7 +284,9 @@ export class Registry {
 
     this.assertValid(def, obj, this.validateCreate(def, obj));
     const manager = options.fieldManager ?? managerFromUserAgent(options.userAgent);
-    if (manager) {
+    if (managedFields) {
+      meta.managedFields = managedFields;
+    } else if (manager) {
       meta.managedFields = updateManagedFields([], {
         oldObject: undefined,
         newObject: obj,
@@ -365,6 +384,7 @@ export class Registry {
     gr: GroupResource,
     req: UpdateRequest,
     produce: (current: KubeObject) => KubeObject,
+    managedFieldsOf?: (current: KubeObject) => ManagedFieldsEntry[],
   ): Promise<KubeObject> {
     const resource = storageResourceOf(def);
     const target = { resource, namespace: this.ns(def, req.namespace), name: req.name };
@@ -383,7 +403,7 @@ export class Registry {
           `Precondition failed: UID in precondition: ${String(incoming.metadata.uid)}, UID in object meta: ${String(current.metadata.uid)}`,
         );
       }
-      const next = this.prepareUpdate(def, incoming, current, req);
+      const next = this.prepareUpdate(def, incoming, current, req, managedFieldsOf?.(current));
       this.assertValid(def, next, [...this.validateCreate(def, next), ...this.validateUpdate(def, next, current, req.subresource)]);
       deleteAfter = !!next.metadata.deletionTimestamp && !((next.metadata.finalizers as string[] | undefined)?.length);
       if (isDeepStrictEqual(next, current)) {
@@ -410,7 +430,13 @@ export class Registry {
     return result;
   }
 
-  private prepareUpdate(def: ResourceDefinition, incoming: KubeObject, current: KubeObject, req: UpdateRequest): KubeObject {
+  private prepareUpdate(
+    def: ResourceDefinition,
+    incoming: KubeObject,
+    current: KubeObject,
+    req: UpdateRequest,
+    managedFields?: ManagedFieldsEntry[],
+  ): KubeObject {
     const statusFields = def.subresources.status ? statusFieldsOf(def) : [];
     let next: KubeObject;
     if (req.subresource === 'status') {
@@ -447,7 +473,10 @@ export class Registry {
       next.metadata.generation = (Number(current.metadata.generation) || 0) + 1;
     }
     const manager = req.fieldManager ?? managerFromUserAgent(req.userAgent);
-    if (manager) {
+    if (managedFields) {
+      if (managedFields.length) next.metadata.managedFields = managedFields;
+      else delete next.metadata.managedFields;
+    } else if (manager) {
       const entries = updateManagedFields((next.metadata.managedFields as ManagedFieldsEntry[] | undefined) ?? [], {
         oldObject: current,
         newObject: next,
@@ -462,6 +491,75 @@ export class Registry {
       else delete next.metadata.managedFields;
     }
     return next;
+  }
+
+  // ---------------------------------------------------------------- server-side apply
+
+  /** `application/apply-patch+yaml`: merge the configuration, track ownership, 409 on conflicts unless forced. */
+  async apply(ref: ResourceRef, req: ApplyRequest): Promise<{ object: KubeObject; created: boolean }> {
+    const def = this.resolve(ref);
+    const gr = groupResource(def);
+    this.assertSubresource(def, req.subresource);
+    if (!req.fieldManager) {
+      throw StatusError.invalid({ group: 'meta.k8s.io', kind: 'PatchOptions' }, '', [
+        fieldErrors.required('fieldManager', 'is required for apply patch'),
+      ]);
+    }
+    const config = this.decodeIncoming(def, req.config, req);
+    if (config.metadata.name && config.metadata.name !== req.name) {
+      throw StatusError.badRequest(`the name of the object (${config.metadata.name}) does not match the name on the URL (${req.name})`);
+    }
+    config.metadata.name = req.name;
+    const reqNs = this.ns(def, req.namespace);
+    if (def.namespaced && config.metadata.namespace && reqNs && config.metadata.namespace !== reqNs) {
+      throw StatusError.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    const statusFields = def.subresources.status ? statusFieldsOf(def) : [];
+    const run = (live: KubeObject | undefined) => {
+      const result = applyConfiguration({
+        live,
+        config,
+        manager: req.fieldManager!,
+        apiVersion: apiVersionOf(def),
+        time: rfc3339(this.clock()),
+        force: !!req.force,
+        subresource: req.subresource,
+        schema: def.schema as SchemaNode,
+        statusFields,
+      });
+      if (result.conflicts.length && !req.force) {
+        throw new StatusError(409, 'Conflict', conflictMessage(result.conflicts), {
+          causes: result.conflicts.map((c) => ({
+            reason: 'FieldManagerConflict',
+            message: `conflict with ${printManager(c.entry)}`,
+            field: pathString(c.path),
+          })),
+        });
+      }
+      return result;
+    };
+    let managed: ManagedFieldsEntry[] = [];
+    try {
+      const object = await this.writeUpdate(
+        def,
+        gr,
+        req,
+        (current) => {
+          const result = run(current);
+          managed = result.managedFields;
+          const obj = result.object as KubeObject;
+          obj.metadata.resourceVersion = current.metadata.resourceVersion;
+          return obj;
+        },
+        () => managed,
+      );
+      return { object, created: false };
+    } catch (err) {
+      if (!(err instanceof StatusError && err.reason === 'NotFound' && err.details?.name === req.name) || req.subresource) throw err;
+    }
+    const result = run(undefined);
+    const object = await this.createWith(def, result.object, { ...req, fieldValidation: 'Ignore' }, result.managedFields);
+    return { object, created: true };
   }
 
   // ---------------------------------------------------------------- delete

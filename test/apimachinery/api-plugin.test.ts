@@ -181,8 +181,12 @@ t.test('update, patch, delete, deletecollection', async (t) => {
   t.equal(status.json.status.restoreSize, '1Gi');
   const smp = await call('PATCH', `${path}/a`, { body: {}, type: 'application/strategic-merge-patch+json' });
   t.equal(smp.status, 415);
-  t.equal(smp.json.message, 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json');
-  t.equal((await call('PATCH', `${path}/a`, { body: 'x: 1', type: 'application/apply-patch+yaml' })).status, 415);
+  t.equal(
+    smp.json.message,
+    'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml',
+  );
+  const forceMerge = await call('PATCH', `${path}/a?force=true`, { body: {}, type: 'application/merge-patch+json' });
+  t.equal(forceMerge.status, 422);
   const strictPatch = await call('PATCH', `${path}/a?fieldValidation=Strict`, { body: { spec: { bogus: 1 } }, type: 'application/merge-patch+json' });
   t.equal(strictPatch.status, 422);
 
@@ -265,4 +269,58 @@ t.test('watch: initial state, live events, tables, watch-list, timeout', async (
 
   const tooNew = await call('GET', `${path}?watch=true&resourceVersion=99999999`);
   t.equal(tooNew.status, 504);
+});
+
+t.test('server-side apply', async (t) => {
+  const { call } = await start(t);
+  const path = `${BASE}/namespaces/default/volumesnapshots`;
+  const apply = (name: string, yaml: string, query = 'fieldManager=kubectl') =>
+    call('PATCH', `${path}/${name}?${query}`, { body: yaml, type: 'application/apply-patch+yaml' });
+  const doc = (labels: string) =>
+    `apiVersion: ${G}/v1\nkind: VolumeSnapshot\nmetadata:\n  name: s\n  labels:\n${labels}spec:\n  persistentVolumeClaimName: pvc1\n`;
+
+  const noManager = await apply('s', doc('    a: "1"\n'), '');
+  t.equal(noManager.status, 422);
+  t.equal(noManager.json.message, 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
+
+  const created = await apply('s', doc('    a: "1"\n    b: "2"\n'));
+  t.equal(created.status, 201);
+  t.same(created.json.metadata.labels, { a: '1', b: '2' });
+  t.match(created.json.metadata.managedFields, [
+    { manager: 'kubectl', operation: 'Apply', fieldsV1: { 'f:metadata': { 'f:labels': { 'f:a': {}, 'f:b': {} } }, 'f:spec': { 'f:persistentVolumeClaimName': {} } } },
+  ]);
+
+  // Another manager takes label a by update; applying a different value then conflicts.
+  await call('PATCH', `${path}/s?fieldManager=editor`, { body: { metadata: { labels: { a: 'edited' } } }, type: 'application/merge-patch+json' });
+  const conflict = await apply('s', doc('    a: "1"\n    b: "2"\n'));
+  t.equal(conflict.status, 409);
+  t.equal(conflict.json.reason, 'Conflict');
+  t.equal(conflict.json.message, `Apply failed with 1 conflict: conflict with "editor" using ${G}/v1: .metadata.labels.a`);
+  t.same(conflict.json.details.causes, [{ reason: 'FieldManagerConflict', message: `conflict with "editor" using ${G}/v1`, field: '.metadata.labels.a' }]);
+
+  const forced = await apply('s', doc('    a: "1"\n    b: "2"\n'), 'fieldManager=kubectl&force=true');
+  t.equal(forced.status, 200);
+  t.same(forced.json.metadata.labels, { a: '1', b: '2' });
+  t.notOk((forced.json.managedFields ?? []).some((e: Json) => e.manager === 'editor'));
+
+  // Dropping b from the configuration removes it; a label another manager added stays.
+  await call('PATCH', `${path}/s?fieldManager=editor`, { body: { metadata: { labels: { c: '3' } } }, type: 'application/merge-patch+json' });
+  const dropped = await apply('s', doc('    a: "1"\n'));
+  t.equal(dropped.status, 200);
+  t.same(dropped.json.metadata.labels, { a: '1', c: '3' });
+
+  // Status through the subresource only.
+  const status = await call('PATCH', `${path}/s/status?fieldManager=worker`, {
+    body: `apiVersion: ${G}/v1\nkind: VolumeSnapshot\nmetadata:\n  name: s\nstatus:\n  conditions:\n  - type: Ready\n    status: "True"\n`,
+    type: 'application/apply-patch+yaml',
+  });
+  t.equal(status.status, 200);
+  t.same(status.json.status.conditions, [{ type: 'Ready', status: 'True' }]);
+  t.match(status.json.metadata.managedFields.find((e: Json) => e.manager === 'worker'), {
+    operation: 'Apply',
+    subresource: 'status',
+    fieldsV1: { 'f:status': { 'f:conditions': { 'k:{"type":"Ready"}': { '.': {}, 'f:status': {}, 'f:type': {} } } } },
+  });
+  const strict = await apply('s', doc('    a: "1"\n') + '  bogus: 1\n', 'fieldManager=kubectl&fieldValidation=Strict');
+  t.equal(strict.status, 400);
 });

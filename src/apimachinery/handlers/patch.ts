@@ -1,6 +1,7 @@
-// PATCH …/<plural>/<name>[/status]: application/json-patch+json and application/merge-patch+json. Strategic merge
-// and server-side apply are refused with 415, as kube-apiserver refuses them for custom resources without SSA.
-import { StatusError } from '../status-error.js';
+// PATCH …/<plural>/<name>[/status]: application/json-patch+json, application/merge-patch+json and server-side apply
+// (application/apply-patch+yaml). Strategic merge is refused with 415, as kube-apiserver refuses it for custom
+// resources (and OpenAPI does not list it, so kubectl's client-side apply sends merge patches).
+import { StatusError, fieldErrors } from '../status-error.js';
 import type { PatchType } from '../registry.js';
 import { decodeBody } from '../request-body.js';
 import {
@@ -10,24 +11,36 @@ import {
   fieldValidationOf,
   namespaceOf,
   rawBody,
+  queryBool,
   respondObject,
   userAgentOf,
   type HandlerContext,
 } from './common.js';
+import type { FieldValidation } from '../registry.js';
 
 export const PATCH_TYPES: Record<string, PatchType> = {
   'application/json-patch+json': 'json',
   'application/merge-patch+json': 'merge',
 };
 
-export const SUPPORTED_PATCH_MEDIA_TYPES = Object.keys(PATCH_TYPES);
+export const APPLY_PATCH_TYPE = 'application/apply-patch+yaml';
+
+export const SUPPORTED_PATCH_MEDIA_TYPES = [...Object.keys(PATCH_TYPES), APPLY_PATCH_TYPE];
 
 export async function handlePatch(ctx: HandlerContext): Promise<void> {
-  const patchType = PATCH_TYPES[contentTypeOf(ctx.request)];
-  if (!patchType) throw StatusError.unsupportedMediaType(SUPPORTED_PATCH_MEDIA_TYPES);
+  const mediaType = contentTypeOf(ctx.request);
+  const patchType = PATCH_TYPES[mediaType];
+  if (!patchType && mediaType !== APPLY_PATCH_TYPE) throw StatusError.unsupportedMediaType(SUPPORTED_PATCH_MEDIA_TYPES);
   const dryRun = dryRunOf(ctx.query, 'PatchOptions');
   const fieldValidation = fieldValidationOf(ctx.query, 'PatchOptions');
   const fieldManager = fieldManagerOf(ctx.query, 'PatchOptions');
+  const force = queryBool(ctx.query, 'force');
+  if (!patchType) return handleApply(ctx, { dryRun, fieldValidation, fieldManager, force: force ?? false });
+  if (force !== undefined) {
+    throw StatusError.invalid({ group: 'meta.k8s.io', kind: 'PatchOptions' }, '', [
+      fieldErrors.forbidden('force', 'may not be specified for non-apply patch'),
+    ]);
+  }
   let patch: unknown;
   try {
     patch = decodeBody(rawBody(ctx.request), 'json').value;
@@ -56,4 +69,39 @@ export async function handlePatch(ctx: HandlerContext): Promise<void> {
     user: ctx.request.user,
   });
   respondObject(ctx, 200, patched, warnings);
+}
+
+async function handleApply(
+  ctx: HandlerContext,
+  opts: { dryRun: boolean; fieldValidation: FieldValidation; fieldManager?: string; force: boolean },
+): Promise<void> {
+  let config: unknown;
+  const warnings: string[] = [];
+  try {
+    const decoded = decodeBody(rawBody(ctx.request), 'yaml');
+    config = decoded.value;
+    const dupes = decoded.duplicateFields.map((f) => `duplicate field "${f}"`);
+    if (dupes.length && opts.fieldValidation === 'Strict') throw StatusError.badRequest(`error decoding patch: ${dupes.join(', ')}`);
+    if (opts.fieldValidation === 'Warn') warnings.push(...dupes);
+  } catch (err) {
+    if (err instanceof StatusError) throw err;
+    throw StatusError.badRequest(`error decoding YAML: ${(err as Error).message}`);
+  }
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) {
+    throw StatusError.badRequest('error decoding YAML: the apply configuration must be an object');
+  }
+  const { object, created } = await ctx.registry.apply(ctx.def, {
+    namespace: namespaceOf(ctx),
+    name: ctx.info.name,
+    subresource: ctx.info.subresource || undefined,
+    config,
+    force: opts.force,
+    dryRun: opts.dryRun,
+    fieldManager: opts.fieldManager,
+    fieldValidation: opts.fieldValidation,
+    warnings,
+    userAgent: userAgentOf(ctx.request),
+    user: ctx.request.user,
+  });
+  respondObject(ctx, created ? 201 : 200, object, warnings);
 }
