@@ -47,9 +47,10 @@ export interface BedOptions {
 
 export async function startBed(t: Teardown, options: BedOptions = {}): Promise<Bed> {
   const store = SqliteStore.open({ path: options.storePath ?? ':memory:' });
-  let registry: Registry | undefined;
-  const local = createLocalCluster(() => registry!, { log: quietLog, resyncMs: 300 });
-  registry = new Registry({ store, definitions: [...volumeSnapshotDefinitions, ...local.definitions] });
+  const holder: { registry?: Registry } = {};
+  const local = createLocalCluster(() => holder.registry!, { log: quietLog, resyncMs: 300 });
+  const registry = new Registry({ store, definitions: [...volumeSnapshotDefinitions, ...local.definitions] });
+  holder.registry = registry;
   await local.start();
   const app = Fastify();
   app.addHook('onRequest', async (req) => {
