@@ -40,6 +40,8 @@ export class FakeMainApi {
   decideAccess: SarDecider = () => ({ allowed: false, reason: 'no RBAC policy matched' });
   /** When set, every authentication/authorization call is answered with this HTTP status. */
   failWith?: number;
+  /** The next this-many ConfigMap reads (get or list) are answered 500. */
+  failConfigMapReads = 0;
   private configMap?: V1ConfigMap;
   private revision = 1;
   private readonly watchers = new Set<ServerResponse>();
@@ -200,6 +202,10 @@ export class FakeMainApi {
       const review = body as V1SubjectAccessReview;
       const answer: V1SubjectAccessReview = { ...review, metadata: {}, status: this.decideAccess(review.spec) };
       return this.send(res, 201, answer);
+    }
+    if (req.method === 'GET' && u.pathname.startsWith(cmCollection) && u.searchParams.get('watch') !== 'true' && this.failConfigMapReads > 0) {
+      this.failConfigMapReads--;
+      return this.send(res, 500, status(500, 'InternalError', 'injected failure'));
     }
     if (req.method === 'GET' && u.pathname === `${cmCollection}/extension-apiserver-authentication`) {
       if (!this.configMap) {

@@ -171,6 +171,26 @@ t.test('flags win over the ConfigMap; a failed lookup stops the start unless tol
   await tolerated.close();
 });
 
+t.test('a tolerated lookup failure starts on the flags and picks the ConfigMap up once it can be read', async (t) => {
+  const fake = await FakeMainApi.start();
+  t.teardown(() => fake.close());
+  const kc = new KubeConfig();
+  kc.loadFromString(fake.kubeconfig());
+  fake.setConfigMap({ 'requestheader-client-ca-file': pki.frontProxyCa, 'requestheader-allowed-names': '["front-proxy-client"]' });
+  fake.failConfigMapReads = 3;
+  const s = await startDelegatedServer(
+    t,
+    pki,
+    { clientCaFile: pki.caFile, tolerateLookupFailure: true },
+    { configSource: new ConfigMapWatcher(kc, { minBackoffMs: 20, maxBackoffMs: 100 }) },
+  );
+  t.ok(s.logs.some((l) => l.includes('starting with the flags only') && l.includes('HTTP 500')), 'the failed lookup is logged');
+  await until(() => s.auth.requestHeaderConfig() !== undefined, 'the ConfigMap after the failures');
+  t.equal((await get(`${s.url}/whoami`, pki.frontProxy, identityHeaders)).status, 200);
+  t.equal((await get(`${s.url}/whoami`, pki.admin)).status, 200, 'the flag client CA stays');
+  t.equal(fake.failConfigMapReads, 0);
+});
+
 t.test('bearer tokens: accepted, denied and cached through TokenReview; never logged', async (t) => {
   const fake = await FakeMainApi.start();
   t.teardown(() => fake.close());
