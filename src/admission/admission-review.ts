@@ -19,6 +19,10 @@ import {
   storageClassToLookUp,
 } from './restore-rules.js';
 
+/** The webhook names suggested for manifests/ (kubectl shows them in every denial: `admission webhook "<name>" denied the request: …`). */
+export const MUTATING_WEBHOOK_NAME = 'mutate.restore-pvc.volumesnapshot.external-storage.k8s.io';
+export const VALIDATING_WEBHOOK_NAME = 'validate.restore-pvc.volumesnapshot.external-storage.k8s.io';
+
 export const ADMISSION_V1 = 'admission.k8s.io/v1';
 export const ADMISSION_V1BETA1 = 'admission.k8s.io/v1beta1';
 export type AdmissionApiVersion = typeof ADMISSION_V1 | typeof ADMISSION_V1BETA1;

@@ -1,7 +1,8 @@
 // The two webhook endpoints kube-apiserver calls for PersistentVolumeClaims. Thin: parse JSON, optionally insist on a
 // verified client certificate, hand the review to reviewPersistentVolumeClaim, answer 200 with the AdmissionReview.
 // Errors are thrown as StatusError and rendered by the server's error handler.
-import type { TLSSocket } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
+import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { encodeJson } from '../apimachinery/json-encoding.js';
 import { StatusError } from '../apimachinery/status-error.js';
@@ -21,15 +22,41 @@ export interface AdmissionRoutesOptions {
    * credentials unless the cluster admin configures some.
    */
   requireClientCert?: boolean;
+  /**
+   * The admission client CA (PEM, one or more certificates). When set, a client certificate is required (as with
+   * `requireClientCert`) and its chain must also pass through one of these CAs: the TLS server trusts other CAs too
+   * (users' client certificates, the front proxy), and those must not count as kube-apiserver's admission client.
+   */
+  clientCaPem?: string;
 }
 
-function clientCertVerified(request: FastifyRequest): boolean {
+/** Splits a PEM bundle into certificates. */
+export function parseCertificates(pem: string): X509Certificate[] {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  return blocks.map((b) => new X509Certificate(b));
+}
+
+function clientCertVerified(request: FastifyRequest, cas: X509Certificate[] | undefined): boolean {
   const socket = request.raw.socket as Partial<TLSSocket>;
-  return socket.encrypted === true && socket.authorized === true;
+  if (socket.encrypted !== true || socket.authorized !== true) return false;
+  if (!cas) return true;
+  // The TLS layer verified the chain up to one of its roots; require one of its links to be signed by our CA.
+  let cert = socket.getPeerCertificate?.(true) as DetailedPeerCertificate | undefined;
+  const seen = new Set<string>();
+  while (cert && cert.raw && !seen.has(cert.fingerprint256)) {
+    seen.add(cert.fingerprint256);
+    const x509 = new X509Certificate(cert.raw);
+    if (cas.some((ca) => x509.checkIssued(ca) && x509.verify(ca.publicKey))) return true;
+    cert = cert.issuerCertificate;
+  }
+  return false;
 }
 
 export const admissionRoutes: FastifyPluginAsync<AdmissionRoutesOptions> = async (app, opts) => {
-  const { deps, requireClientCert = false } = opts;
+  const { deps, clientCaPem } = opts;
+  const cas = clientCaPem ? parseCertificates(clientCaPem) : undefined;
+  if (cas && cas.length === 0) throw new Error('admission client CA: no certificate found in the PEM given');
+  const requireClientCert = opts.requireClientCert === true || cas !== undefined;
 
   // This plugin's own body parsing (encapsulated: the API routes keep theirs): JSON only, parsed as a plain string so
   // every malformed body becomes our 400 rather than a parser-specific error.
@@ -51,7 +78,7 @@ export const admissionRoutes: FastifyPluginAsync<AdmissionRoutesOptions> = async
 
   if (requireClientCert) {
     app.addHook('onRequest', async (request) => {
-      if (!clientCertVerified(request)) {
+      if (!clientCertVerified(request, cas)) {
         throw StatusError.unauthorized('Unauthorized: the admission webhooks require a client certificate signed by the admission client CA');
       }
     });

@@ -17,6 +17,9 @@ interface Pki {
   server: { key: string; cert: string };
   client: { key: string; cert: string };
   rogue: { key: string; cert: string };
+  /** Another CA the TLS server trusts (users' client certificates), and a certificate it signed. */
+  userCa: { key: string; cert: string };
+  user: { key: string; cert: string };
 }
 
 async function makePki(): Promise<Pki> {
@@ -53,7 +56,18 @@ async function makePki(): Promise<Pki> {
   const client = await generate([{ name: 'commonName', value: 'kube-apiserver-admission' }], { ...opts, ca: caPair, extensions: clientExtensions });
   // signed by nobody we trust
   const rogue = await generate([{ name: 'commonName', value: 'kube-apiserver-admission' }], { ...opts, extensions: clientExtensions });
+  const userCa = await generate([{ name: 'commonName', value: 'cluster-client-ca' }], {
+    ...opts,
+    extensions: [
+      { name: 'basicConstraints', cA: true, critical: true },
+      { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+    ],
+  });
+  const userCaPair = { key: userCa.private, cert: userCa.cert };
+  const user = await generate([{ name: 'commonName', value: 'alice' }], { ...opts, ca: userCaPair, extensions: clientExtensions });
   return {
+    userCa: userCaPair,
+    user: { key: user.private, cert: user.cert },
     ca: caPair,
     server: { key: server.private, cert: server.cert },
     client: { key: client.private, cert: client.cert },
@@ -61,17 +75,22 @@ async function makePki(): Promise<Pki> {
   };
 }
 
-async function startServer(pki: Pki, deps: AdmissionDeps, requireClientCert: boolean): Promise<{ app: FastifyInstance; port: number }> {
+async function startServer(
+  pki: Pki,
+  deps: AdmissionDeps,
+  requireClientCert: boolean,
+  opts: { clientCaPem?: string; trusted?: string[] } = {},
+): Promise<{ app: FastifyInstance; port: number }> {
   const app = Fastify({
     logger: false,
-    https: { key: pki.server.key, cert: pki.server.cert, ca: pki.ca.cert, requestCert: true, rejectUnauthorized: false },
+    https: { key: pki.server.key, cert: pki.server.cert, ca: opts.trusted ?? pki.ca.cert, requestCert: true, rejectUnauthorized: false },
   });
   // What the server's error handler does: every thrown error rendered once as a Status.
   app.setErrorHandler((err, _request, reply) => {
     const status = toStatusError(err);
     reply.code(status.code).type('application/json').send(encodeJson(status.toStatus()));
   });
-  await app.register(admissionRoutes, { deps, requireClientCert });
+  await app.register(admissionRoutes, { deps, requireClientCert, clientCaPem: opts.clientCaPem });
   await app.listen({ host: '127.0.0.1', port: 0 });
   return { app, port: (app.server.address() as AddressInfo).port };
 }
@@ -200,6 +219,24 @@ t.test('admission webhooks over HTTPS', async (t) => {
     const res = await post(open.port, pki, VALIDATE_PATH, review);
     t.equal(res.status, 200, 'not required: anonymous kube-apiserver calls are answered');
     t.equal((res.body.response as { allowed: boolean }).allowed, true);
+  });
+
+  await t.test('with the admission client CA given, other CAs the TLS server trusts do not count', async (t) => {
+    const server = await startServer(pki, fakeDeps(), false, { clientCaPem: pki.ca.cert, trusted: [pki.userCa.cert, pki.ca.cert] });
+    t.teardown(() => server.app.close());
+    const review = JSON.stringify(admissionReview('CREATE', persisted(restorePvc())));
+    const ok = await post(server.port, pki, VALIDATE_PATH, review, withCert);
+    t.equal(ok.status, 200, "kube-apiserver's admission client certificate");
+    for (const [what, cert] of [
+      ['a user certificate from another trusted CA', pki.user],
+      ['no certificate', undefined],
+      ['an untrusted certificate', pki.rogue],
+    ] as const) {
+      const res = await post(server.port, pki, VALIDATE_PATH, review, { cert });
+      t.equal(res.status, 401, what);
+      t.match(res.body, { kind: 'Status', reason: 'Unauthorized', code: 401 }, what);
+    }
+    await t.rejects(startServer(pki, fakeDeps(), false, { clientCaPem: 'not a PEM' }), /no certificate found/);
   });
 
   await t.test('malformed reviews are 400 with a message, never 5xx', async (t) => {
