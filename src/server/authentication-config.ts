@@ -5,6 +5,7 @@
 // ConfigMap's requestheader-* keys.
 import { promises as fs } from 'node:fs';
 import type { X509Certificate } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { Authenticator } from './app.js';
 import { DelegatingAuthenticator } from './authenticator-chain.js';
 import { DEFAULT_REQUEST_HEADER_NAMES, RequestHeaderAuthenticator, type RequestHeaderConfig } from './requestheader-authenticator.js';
@@ -57,6 +58,8 @@ export interface AuthenticationDeps {
 
 export interface Authentication {
   authenticator: Authenticator;
+  /** Removes X-Remote-* (as configured) from a request that skips authentication (e.g. the admission webhooks). */
+  stripIdentityHeaders(req: Pick<IncomingMessage, 'headers' | 'rawHeaders'>): void;
   /** The client CA and requestheader CA bundles in force now, for buildServer's `tls.clientCaPems`. */
   tlsClientCaPems(): string[];
   /** The front-proxy settings in force now (undefined = front-proxy authentication off). */
@@ -184,8 +187,10 @@ export async function createAuthentication(options: AuthenticationOptions, deps:
     ? new TokenReviewAuthenticator(deps.tokenReviewer, { cacheTtlMs: (options.tokenWebhookCacheTtlSeconds ?? 10) * 1000 })
     : undefined;
 
+  const authenticator = new DelegatingAuthenticator({ requestHeader, x509, token });
   return {
-    authenticator: new DelegatingAuthenticator({ requestHeader, x509, token }),
+    authenticator,
+    stripIdentityHeaders: (req) => authenticator.stripIdentityHeaders(req),
     tlsClientCaPems: () => pemsOf(current),
     requestHeaderConfig: () => requestHeader.config(),
     setLogger(l) {

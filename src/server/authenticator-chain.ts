@@ -4,6 +4,7 @@
 // (request/union + group.AuthenticatedGroupAdder). Identity headers never survive authentication, whoever sent them.
 import type { X509Certificate } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { UserInfo } from '../apimachinery/user-info.js';
 import type { Authenticator } from './app.js';
@@ -11,6 +12,7 @@ import {
   DEFAULT_REQUEST_HEADER_NAMES,
   stripAuthenticationHeaders,
   type RequestHeaderAuthenticator,
+  type RequestHeaderNames,
 } from './requestheader-authenticator.js';
 import { bearerToken, type TokenReviewAuthenticator } from './token-authenticator.js';
 import { peerChain, type X509Authenticator } from './x509-authenticator.js';
@@ -35,10 +37,23 @@ function chainOf(req: FastifyRequest): X509Certificate[] {
 export class DelegatingAuthenticator implements Authenticator {
   constructor(private readonly parts: AuthenticatorChainParts) {}
 
+  private headerNames(): RequestHeaderNames[] {
+    const config = this.parts.requestHeader?.config();
+    return config ? [config, DEFAULT_REQUEST_HEADER_NAMES] : [DEFAULT_REQUEST_HEADER_NAMES];
+  }
+
+  /**
+   * Removes the identity headers without authenticating: for paths that skip authentication (the admission
+   * webhooks), so that nothing behind them can read an X-Remote-* header either.
+   */
+  stripIdentityHeaders(req: Pick<IncomingMessage, 'headers' | 'rawHeaders'>): void {
+    stripAuthenticationHeaders(req, this.headerNames());
+  }
+
   async authenticate(req: FastifyRequest): Promise<UserInfo | undefined> {
     const chain = chainOf(req);
     const rh = this.parts.requestHeader;
-    const names = rh?.config() ? [rh.config()!, DEFAULT_REQUEST_HEADER_NAMES] : [DEFAULT_REQUEST_HEADER_NAMES];
+    const names = this.headerNames();
     if (rh) {
       const outcome = rh.authenticate(chain, req.raw.rawHeaders);
       if (outcome.kind === 'rejected') req.log.warn({ reason: outcome.reason }, 'front-proxy certificate not allowed');

@@ -45,6 +45,17 @@ t.test('stripAuthenticationHeaders removes every configured and default identity
   t.same(req.rawHeaders, ['Accept', 'json']);
 });
 
+t.test('stripIdentityHeaders (for paths that skip authentication) uses the configured names', async (t) => {
+  const { createAuthentication } = await import('../../src/server/authentication-config.js');
+  const auth = await createAuthentication({});
+  const req = { headers: { 'x-remote-user': 'a', accept: 'json' } as Record<string, string>, rawHeaders: ['X-Remote-User', 'a', 'Accept', 'json'] };
+  auth.stripIdentityHeaders(req);
+  t.same(req.headers, { accept: 'json' });
+  t.same(req.rawHeaders, ['Accept', 'json']);
+  t.same(auth.tlsClientCaPems(), [], 'no CA configured, none asked for');
+  await auth.close();
+});
+
 t.test('bearerToken and token keys', async (t) => {
   t.equal(bearerToken('Bearer abc'), 'abc');
   t.equal(bearerToken('bearer abc'), 'abc');
