@@ -465,6 +465,15 @@ export class SqliteStore implements Store {
     return pruned;
   }
 
+  /**
+   * A consistent copy of the store into `destination` while it keeps serving (SQLite's online backup API, the same
+   * as `sqlite3 store.db ".backup <destination>"`). The copy opens like the original, history window included.
+   */
+  async backup(destination: string): Promise<void> {
+    this.assertOpen();
+    await this.db.backup(destination);
+  }
+
   /** The oldest revision a watch or an exact list can still start from. */
   oldestResourceVersion(): string {
     return String(this.compacted);

@@ -179,3 +179,25 @@ t.test('a second server writing the same file is caught, not merged', async (t) 
   );
   t.equal(await b.get({ resource: 'example.com/widgets', name: 'two' }), undefined, 'and wrote nothing');
 });
+
+t.test('backup while serving gives a store that opens with the same data and history', async (t) => {
+  const path = newPath();
+  const store = SqliteStore.open({ path });
+  t.teardown(() => store.close());
+  const res = 'example.com/widgets';
+  const first = await store.create(res, { metadata: { name: 'a', namespace: 'ns' } });
+  await store.create(res, { metadata: { name: 'b', namespace: 'ns' } });
+  const copyPath = newPath();
+  await store.backup(copyPath);
+  await store.create(res, { metadata: { name: 'after-backup', namespace: 'ns' } });
+
+  const copy = SqliteStore.open({ path: copyPath });
+  t.teardown(() => copy.close());
+  t.same(
+    (await copy.list(res)).items.map((o) => o.metadata.name),
+    ['a', 'b'],
+    'the copy holds what was there at backup time',
+  );
+  const it = copy.watch(res, { resourceVersion: first.metadata.resourceVersion })[Symbol.asyncIterator]();
+  t.equal((await it.next()).value?.object.metadata.name, 'b', 'and its history');
+});
