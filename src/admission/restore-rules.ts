@@ -284,6 +284,16 @@ export function decideRestoreCreate(
   if (!snapshot) return deny(`${prefix}it does not exist in namespace ${JSON.stringify(namespace)}`);
   if (snapshot.metadata?.deletionTimestamp) return deny(`${prefix}it is being deleted`);
   if (!isSnapshotReady(snapshot)) return deny(prefix + notReadyText(snapshot));
+  // Set by the mutating webhook from the same snapshot; a different value is forged, or the snapshot was deleted and
+  // re-created between the two webhooks.
+  const recordedUid = pvc.metadata?.annotations?.[SNAPSHOT_UID_ANNOTATION];
+  if (recordedUid !== undefined && snapshot.metadata?.uid && recordedUid !== snapshot.metadata.uid) {
+    return deny(
+      formatFieldError(
+        fieldErrors.invalid(UID_ANNOTATION_FIELD, recordedUid, `must be the uid of VolumeSnapshot ${JSON.stringify(source.name)} (${snapshot.metadata.uid})`),
+      ),
+    );
+  }
 
   const dataName = snapshot.spec?.snapshotDataName;
   if (!dataName) return deny(`${prefix}it is Ready but names no VolumeSnapshotData`);

@@ -182,6 +182,13 @@ const validateCreate: Case[] = [
     `cannot restore from VolumeSnapshot "snap-cinder": its VolumeSnapshotData "k8s-volume-snapshot-snap-cinder" has no source this server can restore (awsElasticBlockStore, gcePersistentDisk or hostPath)`,
   ),
 
+  allowed('the uid the mutating webhook recorded', create(restorePvc({ annotations: { [SNAPSHOT_UID_ANNOTATION]: 'uid-of-snap1' } }))),
+  denied(
+    'a recorded uid of another snapshot (forged, or the snapshot was re-created meanwhile)',
+    create(restorePvc({ annotations: { [SNAPSHOT_UID_ANNOTATION]: 'uid-of-an-older-snap1' } })),
+    'metadata.annotations[volumesnapshot.external-storage.k8s.io/snapshot-uid]: Invalid value: "uid-of-an-older-snap1": must be the uid of VolumeSnapshot "snap1" (uid-of-snap1)',
+  ),
+
   // names
   denied(
     'an invalid snapshot name: no lookup',
