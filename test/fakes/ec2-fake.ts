@@ -194,6 +194,15 @@ export class Ec2Fake {
     this.faults.length = 0;
   }
 
+  /** Forgets everything (inventory, faults, recorded calls), so one server can serve many tests. */
+  reset(): void {
+    this.snapshots.clear();
+    this.volumes.clear();
+    this.faults.length = 0;
+    this.recent.length = 0;
+    this.calls.length = 0;
+  }
+
   addVolume(v: { zone: string; sizeGiB: number; volumeId?: string; tags?: Record<string, string> }): FakeVolume {
     const now = Date.now();
     const volume: FakeVolume = {

@@ -165,6 +165,17 @@ export class GceFake {
     this.faults.length = 0;
   }
 
+  /** Forgets everything (inventory, operations, faults, recorded calls), so one server can serve many tests. */
+  reset(): void {
+    this.snapshots.clear();
+    this.disks.clear();
+    this.operations.clear();
+    this.requestIds.clear();
+    this.faults.length = 0;
+    this.recent.length = 0;
+    this.calls.length = 0;
+  }
+
   addDisk(d: { project?: string; zone: string; name: string; sizeGb: number; type?: string }): FakeGceDisk {
     const now = Date.now();
     const disk: FakeGceDisk = {
