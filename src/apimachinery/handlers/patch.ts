@@ -48,12 +48,6 @@ export async function handlePatch(ctx: HandlerContext): Promise<void> {
     if (err instanceof StatusError) throw err;
     throw StatusError.badRequest(`error decoding patch: ${(err as Error).message}`);
   }
-  if (patchType === 'json' && !Array.isArray(patch)) {
-    throw StatusError.badRequest('the server rejected our request due to an error in our request');
-  }
-  if (patchType === 'merge' && (patch === null || typeof patch !== 'object' || Array.isArray(patch))) {
-    throw StatusError.badRequest('the server rejected our request due to an error in our request');
-  }
   const warnings: string[] = [];
   const patched = await ctx.registry.patch(ctx.def, {
     namespace: namespaceOf(ctx),
