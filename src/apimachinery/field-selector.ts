@@ -3,6 +3,7 @@
 // values unescaped with `\\`, `\,`, `\=`. Terms are sorted, as upstream sorts them before building the selector.
 
 import { StatusError } from './status-error.js';
+import { compareGoStrings } from './go-string-order.js';
 
 export interface FieldRequirement {
   field: string;
@@ -70,11 +71,6 @@ function splitTerm(term: string): { lhs: string; op: '!=' | '==' | '='; rhs: str
   return undefined;
 }
 
-/** Go's sort.Strings: byte order of the UTF-8 encoding. */
-function compareBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
-
 class RequirementsSelector implements FieldSelector {
   constructor(readonly requirements: FieldRequirement[]) {}
 
@@ -96,7 +92,7 @@ class RequirementsSelector implements FieldSelector {
 
 /** Parses a `fieldSelector` query value; a syntax error is a 400 with upstream's message. */
 export function parseFieldSelector(s: string): FieldSelector {
-  const parts = splitTerms(s).sort(compareBytes);
+  const parts = splitTerms(s).sort(compareGoStrings);
   const requirements: FieldRequirement[] = [];
   for (const part of parts) {
     if (part === '') continue;
@@ -111,7 +107,7 @@ export function parseFieldSelector(s: string): FieldSelector {
 export function fieldSelectorFromSet(set: Record<string, string>): FieldSelector {
   return new RequirementsSelector(
     Object.keys(set)
-      .sort(compareBytes)
+      .sort(compareGoStrings)
       .map((field) => ({ field, operator: '=' as const, value: set[field] })),
   );
 }

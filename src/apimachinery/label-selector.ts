@@ -5,6 +5,7 @@
 
 import { StatusError, fieldErrors, aggregateFieldErrors, type FieldError } from './status-error.js';
 import { isQualifiedName, isValidLabelValue } from './object-meta-validation.js';
+import { compareGoStrings } from './go-string-order.js';
 
 export type LabelOperator = 'in' | 'notin' | '=' | '==' | '!=' | 'gt' | 'lt' | 'exists' | '!';
 
@@ -204,7 +205,7 @@ class Parser {
     const op = this.parseOperator();
     const values = op === 'in' || op === 'notin' ? this.parseValues() : this.parseExactValue();
     // upstream collects values in a sets.String and passes values.List(): deduplicated and sorted.
-    return newRequirement(key, op, [...values].sort(compareBytes));
+    return newRequirement(key, op, [...values].sort(compareGoStrings));
   }
 
   private parseKeyAndInferOperator(): { key: string; operator: LabelOperator | undefined } {
@@ -296,10 +297,6 @@ class Parser {
   }
 }
 
-function compareBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
-
 function validateLabelKey(k: string, path: string): string | undefined {
   const errs = isQualifiedName(k);
   return errs.length ? aggregateFieldErrors([fieldErrors.invalid(path, k, errs.join('; '))]) : undefined;
@@ -373,7 +370,7 @@ function requirementMatches(r: LabelRequirement, labels: Record<string, string>)
 }
 
 function requirementString(r: LabelRequirement): string {
-  const values = r.values.length === 1 ? r.values[0] : [...r.values].sort(compareBytes).join(',');
+  const values = r.values.length === 1 ? r.values[0] : [...r.values].sort(compareGoStrings).join(',');
   switch (r.operator) {
     case 'exists':
       return r.key;
@@ -423,7 +420,7 @@ class NothingSelector implements LabelSelector {
 
 function sortByKey(reqs: LabelRequirement[]): LabelRequirement[] {
   // upstream sort.Sort(ByKey) is not stable; a stable sort gives the same result for distinct keys.
-  return reqs.sort((a, b) => compareBytes(a.key, b.key));
+  return reqs.sort((a, b) => compareGoStrings(a.key, b.key));
 }
 
 /** Parses a `labelSelector` query value; a syntax or validation error is a 400 with upstream's message. */

@@ -4,6 +4,7 @@
 // `spec.items[0].x`, `metadata.foo`): the schema's sorted first, then metadata's.
 
 import type { JsonSchema } from './json-schema.js';
+import { compareGoStrings } from './go-string-order.js';
 
 export interface PruneOptions {
   /**
@@ -142,11 +143,6 @@ class Pruner {
   }
 }
 
-/** Go's sort.Strings: byte order of the UTF-8 encoding. */
-function compareBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
-
 /**
  * Removes, in place, every field of `obj` the structural schema does not declare, and returns their paths.
  * Values of the wrong type are left for validation to report, as upstream leaves them.
@@ -159,5 +155,5 @@ export function pruneUnknownFields(obj: unknown, schema: JsonSchema, opts: Prune
   }
   pruner.prune(obj, s, '');
   pruner.coerceMetadata();
-  return [...pruner.schemaPaths.sort(compareBytes), ...pruner.metaPaths];
+  return [...pruner.schemaPaths.sort(compareGoStrings), ...pruner.metaPaths];
 }
