@@ -108,34 +108,39 @@ export class ConfigMapWatcher {
     const path = `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/configmaps`;
     const query: Record<string, string | boolean> = { fieldSelector: `metadata.name=${this.name}`, allowWatchBookmarks: true };
     if (resourceVersion) query.resourceVersion = resourceVersion;
-    this.abort = await this.watch.watch(
-      path,
-      query,
-      (type: string, obj: V1ConfigMap | { code?: number; message?: string }) => {
-        if (type === 'ERROR') {
-          failed = new Error(`watching configmap ${this.namespace}/${this.name}: ${(obj as { message?: string }).message ?? 'error event'}`);
-          this.abort?.abort();
-          return;
-        }
-        sawEvent = true;
-        const cm = obj as V1ConfigMap;
-        if (cm.metadata?.name !== this.name) return;
-        if (type === 'ADDED' || type === 'MODIFIED') this.emit(cm.data ?? {});
-        else if (type === 'DELETED') this.emit(undefined);
-        if (cm.metadata?.resourceVersion) resourceVersion = cm.metadata.resourceVersion;
-      },
-      (err: unknown) => {
-        if (this.stopped) return;
-        const why = failed ?? (err ? asError(`watching configmap ${this.namespace}/${this.name}`, err) : undefined);
-        if (why) {
-          this.retryLater(why);
-          return;
-        }
-        // A clean end (server timeout): re-read and watch again, at once when the watch was healthy.
-        if (sawEvent) this.backoffMs = this.minBackoffMs;
-        this.schedule(sawEvent ? 0 : this.nextBackoff());
-      },
-    );
+    try {
+      this.abort = await this.watch.watch(
+        path,
+        query,
+        (type: string, obj: V1ConfigMap | { code?: number; message?: string }) => {
+          if (type === 'ERROR') {
+            failed = new Error(`watching configmap ${this.namespace}/${this.name}: ${(obj as { message?: string }).message ?? 'error event'}`);
+            this.abort?.abort();
+            return;
+          }
+          sawEvent = true;
+          const cm = obj as V1ConfigMap;
+          if (cm.metadata?.name !== this.name) return;
+          if (type === 'ADDED' || type === 'MODIFIED') this.emit(cm.data ?? {});
+          else if (type === 'DELETED') this.emit(undefined);
+          if (cm.metadata?.resourceVersion) resourceVersion = cm.metadata.resourceVersion;
+        },
+        (err: unknown) => {
+          if (this.stopped) return;
+          const why = failed ?? (err ? asError(`watching configmap ${this.namespace}/${this.name}`, err) : undefined);
+          if (why) {
+            this.retryLater(why);
+            return;
+          }
+          // A clean end (server timeout): re-read and watch again, at once when the watch was healthy.
+          if (sawEvent) this.backoffMs = this.minBackoffMs;
+          this.schedule(sawEvent ? 0 : this.nextBackoff());
+        },
+      );
+    } catch (err) {
+      // e.g. the kubeconfig's credentials could not be produced (request failures arrive through `done`).
+      this.retryLater(asError(`watching configmap ${this.namespace}/${this.name}`, err));
+    }
   }
 
   private nextBackoff(): number {
