@@ -319,6 +319,16 @@ t.test('region: from the volume zone when not configured; unknown otherwise', as
   t.match(await fromEnv.getSnapshot(s.id), { id: s.id }, 'AWS_REGION from the environment');
 });
 
+t.test('bad credentials are a terminal error', async (t) => {
+  const ec2 = new Ec2Fake({ accessKeyId: 'AKIDRIGHT' });
+  const { url } = await ec2.start();
+  t.teardown(() => ec2.stop());
+  const aws = new AwsProvider({ region: 'us-east-1', endpoint: url, credentials: { accessKeyId: 'AKIDWRONG', secretAccessKey: 's' } });
+  t.teardown(() => aws.close());
+  await t.rejects(aws.getSnapshot('snap-0123'), { code: 'AuthFailure', retryable: false, name: 'CloudError' });
+  t.equal(ec2.calls.length, 1, 'not retried');
+});
+
 t.test('a call that hangs past the request timeout is abandoned and retried', async (t) => {
   const { ec2, aws, volumeId } = await setup(t, {}, { requestTimeoutMs: 400 });
   const s = await aws.createSnapshot({ volume: { type: 'aws-ebs', volumeId, zone: ZONE }, tags: tags('uid-hang') });

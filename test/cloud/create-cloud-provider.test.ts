@@ -21,7 +21,10 @@ t.test('builds each provider from plain options and rejects what cannot work', a
 });
 
 t.test('aws and gce endpoint overrides reach the fakes; qps/burst apply', async (t) => {
-  const ec2 = new Ec2Fake();
+  // No credentials in the options: the SDK's default chain must find them in the environment.
+  process.env['AWS_ACCESS_KEY_ID'] ??= 'AKIDFACTORY';
+  process.env['AWS_SECRET_ACCESS_KEY'] ??= 'secret';
+  const ec2 = new Ec2Fake({ accessKeyId: process.env['AWS_ACCESS_KEY_ID'] });
   const gce = new GceFake();
   const e = await ec2.start();
   const g = await gce.start();
@@ -29,8 +32,6 @@ t.test('aws and gce endpoint overrides reach the fakes; qps/burst apply', async 
     await ec2.stop();
     await gce.stop();
   });
-  process.env['AWS_ACCESS_KEY_ID'] ??= 'AKIDFACTORY';
-  process.env['AWS_SECRET_ACCESS_KEY'] ??= 'secret';
   const aws = createCloudProvider({ provider: 'aws', awsRegion: 'us-east-1', awsEndpoint: e.url, clusterId: 'c', qps: 100, burst: 5 });
   t.teardown(() => aws.close());
   t.ok(aws instanceof AwsProvider);

@@ -35,6 +35,8 @@ export interface Ec2FakeOptions {
   /** Requests per second accepted before answering RequestLimitExceeded. Default unlimited. */
   callsPerSecond?: number;
   ownerId?: string;
+  /** When set, a request must be SigV4-signed with this access key id (else 401 AuthFailure). */
+  accessKeyId?: string;
 }
 
 export type FakeSnapshotState = 'pending' | 'completed' | 'error';
@@ -156,8 +158,10 @@ export class Ec2Fake {
   pageSize: number;
   callsPerSecond: number | undefined;
   readonly ownerId: string;
+  readonly accessKeyId: string | undefined;
 
   constructor(options: Ec2FakeOptions = {}) {
+    this.accessKeyId = options.accessKeyId;
     this.snapshotCompletionMs = options.snapshotCompletionMs ?? 0;
     this.volumeCreationMs = options.volumeCreationMs ?? 0;
     this.pageSize = options.pageSize ?? 1000;
@@ -309,6 +313,10 @@ export class Ec2Fake {
         e.status,
         `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error>${el('Code', e.code)}${el('Message', e.message)}</Error></Errors>${el('RequestID', hexId('req'))}</Response>`,
       );
+    const auth = req.headers.authorization ?? '';
+    if (this.accessKeyId !== undefined && !auth.startsWith(`AWS4-HMAC-SHA256 Credential=${this.accessKeyId}/`)) {
+      return sendError(new ApiError(401, 'AuthFailure', 'AWS was not able to validate the provided access credentials'));
+    }
     if (this.overLimit()) return sendError(new ApiError(503, 'RequestLimitExceeded', 'Request limit exceeded.'));
     const fault = this.takeFault(action);
     if (fault?.kind === 'throttle') {
