@@ -249,4 +249,17 @@ t.test('kubectl watch, wait and apply', async (t) => {
     const again = JSON.parse(await ok(k, ['get', 'vsnap', 'applied', '-o', 'json']));
     t.equal(again.metadata.labels, undefined, 'the label dropped from the file is removed');
   });
+
+  t.test('apply --server-side, conflicts and --force-conflicts', async (t) => {
+    const doc = snapshotDemo.replace('snapshot-demo', 'ssa').replace('metadata:\n', 'metadata:\n  labels:\n    owner: apply\n');
+    t.match(await ok(k, ['apply', '--server-side', '-f', '-'], doc), /ssa serverside-applied/);
+    await ok(k, ['label', 'vsnap', 'ssa', 'owner=label', '--overwrite']);
+    const conflict = await k.run(['apply', '--server-side', '-f', '-'], { input: doc });
+    t.not(conflict.code, 0);
+    t.match(conflict.stderr, /Apply failed with 1 conflict: conflict with "kubectl-label" using volumesnapshot.external-storage.k8s.io\/v1: .metadata.labels.owner/);
+    t.match(await ok(k, ['apply', '--server-side', '--force-conflicts', '-f', '-'], doc), /ssa serverside-applied/);
+    const json = JSON.parse(await ok(k, ['get', 'vsnap', 'ssa', '-o', 'json', '--show-managed-fields']));
+    t.equal(json.metadata.labels.owner, 'apply');
+    t.ok(json.metadata.managedFields.some((e: { manager: string; operation: string }) => e.manager === 'kubectl' && e.operation === 'Apply'));
+  });
 });
