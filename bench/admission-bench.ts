@@ -186,7 +186,7 @@ export async function benchAdmission(opts: { quick: boolean }): Promise<BenchRow
       worker.once('message', (m: { port: number }) => resolve(m.port));
       worker.once('error', reject);
     });
-    const seconds = opts.quick ? 2 : 10;
+    const seconds = opts.quick ? 1.5 : 10;
     const validate = review(false);
     const mutate = review(true);
     const base = { port, pki, seconds, connections: 10 };
@@ -197,7 +197,7 @@ export async function benchAdmission(opts: { quick: boolean }): Promise<BenchRow
       [MUTATE_PATH, mutate],
       [ECHO_PATH, validate],
     ] as const) {
-      await load({ ...base, path, body, seconds: opts.quick ? 0.4 : 2 });
+      await load({ ...base, path, body, seconds: opts.quick ? 0.3 : 2 });
     }
 
     const rows: BenchRow[] = [];
@@ -215,8 +215,8 @@ export async function benchAdmission(opts: { quick: boolean }): Promise<BenchRow
 
     // Maximum throughput. The three routes take turns in short rounds so that drift (CPU frequency, the other
     // thread, GC) hits them alike; each figure is total answers over total time.
-    const max = { ...base, connections: 20, seconds: opts.quick ? 1 : 3 };
-    const rounds = opts.quick ? 2 : 4;
+    const max = { ...base, connections: 20, seconds: opts.quick ? 1.5 : 3 };
+    const rounds = opts.quick ? 1 : 4;
     const totals = { validate: { n: 0, s: 0, p99: 0 }, mutate: { n: 0, s: 0, p99: 0 }, echo: { n: 0, s: 0, p99: 0 } };
     for (let round = 0; round < rounds; round++) {
       for (const [key, path, body] of [
