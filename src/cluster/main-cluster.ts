@@ -354,8 +354,8 @@ export class ClientNodeMainCluster implements MainCluster {
     informer.on('delete', (o) => handlers.onDelete(plain<T>(o)));
     // client-node's ListWatch stops on a watch error: start it again (it relists) after a pause.
     informer.on('error', (err: unknown) => {
-      handlers.onError?.(err);
       if (stopped) return;
+      handlers.onError?.(err);
       restart = setTimeout(() => {
         if (!stopped) informer.start().catch((e: unknown) => handlers.onError?.(e));
       }, this.restartMs);
