@@ -12,8 +12,8 @@ const BASE = `/apis/${G}/v1`;
 const TABLE_ACCEPT = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json';
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-async function start(t: { teardown(fn: () => unknown): void }) {
-  const store = SqliteStore.open({ path: ':memory:' });
+async function start(t: { teardown(fn: () => unknown): void }, historyMaxEvents?: number) {
+  const store = SqliteStore.open({ path: ':memory:', historyMaxEvents });
   const registry = new Registry({ store, definitions: volumeSnapshotDefinitions });
   const app = Fastify();
   app.addHook('onRequest', async (req) => {
@@ -323,4 +323,18 @@ t.test('server-side apply', async (t) => {
   });
   const strict = await apply('s', doc('    a: "1"\n') + '  bogus: 1\n', 'fieldManager=kubectl&fieldValidation=Strict');
   t.equal(strict.status, 400);
+});
+
+t.test('watch from a revision older than the history: ERROR event with 410 Expired', async (t) => {
+  const { address, call } = await start(t, 5);
+  const path = `${BASE}/namespaces/default/volumesnapshots`;
+  for (let i = 0; i < 30; i++) await call('POST', path, { body: snap(`s${i}`) });
+  const res = await fetch(`${address}${path}?watch=true&resourceVersion=1`);
+  t.equal(res.status, 200);
+  const [event] = await readEvents(res, 1);
+  t.equal(event.type, 'ERROR');
+  t.match(event.object, { kind: 'Status', status: 'Failure', reason: 'Expired', code: 410, message: /^too old resource version: 1 \(\d+\)$/ });
+  const list = await call('GET', `${path}?resourceVersion=1&resourceVersionMatch=Exact`);
+  t.equal(list.status, 410);
+  t.equal(list.json.message, 'The resourceVersion for the provided list is too old.');
 });
