@@ -206,7 +206,7 @@ export async function benchStore(opts: { quick: boolean }): Promise<BenchRow[]> 
   try {
     // FULL pays one fsync per create (milliseconds on a busy disk), so it gets fewer objects.
     return [
-      ...(await benchCrud(dir, opts.quick ? 500 : 5_000, 'FULL')),
+      ...(await benchCrud(dir, opts.quick ? 300 : 5_000, 'FULL')),
       ...(await benchCrud(dir, opts.quick ? 2_000 : 20_000, 'NORMAL')),
       ...(await benchFanOut(opts.quick ? 200 : 1_000, opts.quick ? 2_000 : 10_000)),
     ];
