@@ -61,6 +61,8 @@ export interface AwsProviderOptions {
   pollIntervalMs?: number;
   /** How long createVolume waits for `available` before a retryable error. Default 5 min. */
   volumeTimeoutMs?: number;
+  /** After a CreateSnapshot answer that may hide a success, how long to keep looking for it. Default 10 s. */
+  consistencyWaitMs?: number;
   clock?: Clock;
   env?: Record<string, string | undefined>;
 }
@@ -157,19 +159,36 @@ export class AwsProvider implements CloudProvider {
     if (this.options.clusterId) tags.push({ Key: clusterTag(this.options.clusterId), Value: 'owned' });
     const client = this.client(volume.zone);
     // Look, then create, as one retried unit: after a lost answer the retry finds the snapshot instead of making a second.
+    // DescribeSnapshots is eventually consistent, so after an answer that may hide a success (network error,
+    // timeout, 5xx) the look is repeated for a while before concluding that nothing was made.
+    let ambiguous = false;
     return this.pacer.withRetry(async () => {
-      const existing = await this.findOnce(client, input.tags.uid);
+      let existing = await this.findOnce(client, input.tags.uid);
+      if (!existing && ambiguous) {
+        const deadline = this.clock.now() + (this.options.consistencyWaitMs ?? 10_000);
+        while (!existing && this.clock.now() < deadline) {
+          await this.clock.sleep(Math.min(this.options.pollIntervalMs ?? 2_000, Math.max(1, deadline - this.clock.now())));
+          existing = await this.findOnce(client, input.tags.uid);
+        }
+      }
       if (existing) return existing;
-      const out = await this.pacer.once(() =>
-        client.send(
-          new CreateSnapshotCommand({
-            VolumeId: volume.volumeId,
-            Description: input.description ?? `Created by volumesnapshot-apiserver for ${input.tags.namespace}/${input.tags.name}`,
-            TagSpecifications: [{ ResourceType: 'snapshot', Tags: tags }],
-          }),
-        ),
-      );
-      return snapshotInfoOf(out);
+      try {
+        const out = await this.pacer.once(() =>
+          client.send(
+            new CreateSnapshotCommand({
+              VolumeId: volume.volumeId,
+              Description: input.description ?? `Created by volumesnapshot-apiserver for ${input.tags.namespace}/${input.tags.name}`,
+              TagSpecifications: [{ ResourceType: 'snapshot', Tags: tags }],
+            }),
+          ),
+        );
+        return snapshotInfoOf(out);
+      } catch (err) {
+        const cloudErr = classifyAwsError(err);
+        // Throttling and 4xx answers mean nothing was done; anything else may have been done.
+        if (cloudErr.retryable && !cloudErr.throttled) ambiguous = true;
+        throw cloudErr;
+      }
     });
   }
 

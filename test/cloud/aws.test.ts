@@ -275,6 +275,19 @@ t.test('lost responses never create a second snapshot or volume', async (t) => {
   t.same(ec2.createdVolumes().map((v) => v.volumeId).sort(), [v1.volumeId, v2.volumeId].sort(), 'exactly one volume per PV name');
 });
 
+t.test('a lost CreateSnapshot answer under eventual consistency still makes exactly one snapshot', async (t) => {
+  const { ec2, aws, volumeId } = await setup(t, { consistencyLagMs: 400 }, { consistencyWaitMs: 3_000 });
+  ec2.injectFault('CreateSnapshot', { kind: 'lost-response' });
+  const s = await aws.createSnapshot({ volume: { type: 'aws-ebs', volumeId, zone: ZONE }, tags: tags('uid-lag') });
+  t.equal(ec2.callCount('CreateSnapshot'), 1, 'kept looking instead of creating again');
+  t.same(ec2.listSnapshots().map((x) => x.snapshotId), [s.id]);
+  // A throttled CreateSnapshot made nothing, so its retry creates without waiting.
+  ec2.injectFault('CreateSnapshot', { kind: 'throttle' });
+  await aws.createSnapshot({ volume: { type: 'aws-ebs', volumeId, zone: ZONE }, tags: tags('uid-lag-2') });
+  t.equal(ec2.callCount('CreateSnapshot'), 3);
+  t.equal(ec2.listSnapshots().length, 2);
+});
+
 t.test('slowness within the timeout is just slow', async (t) => {
   const { ec2, aws, volumeId } = await setup(t);
   ec2.injectFault('CreateSnapshot', { kind: 'slow', delayMs: 100 });

@@ -35,6 +35,8 @@ export interface Ec2FakeOptions {
   /** Requests per second accepted before answering RequestLimitExceeded. Default unlimited. */
   callsPerSecond?: number;
   ownerId?: string;
+  /** EC2's eventual consistency: a new snapshot stays out of DescribeSnapshots answers this long. Default 0. */
+  consistencyLagMs?: number;
   /** When set, a request must be SigV4-signed with this access key id (else 401 AuthFailure). */
   accessKeyId?: string;
 }
@@ -159,8 +161,10 @@ export class Ec2Fake {
   callsPerSecond: number | undefined;
   readonly ownerId: string;
   readonly accessKeyId: string | undefined;
+  consistencyLagMs: number;
 
   constructor(options: Ec2FakeOptions = {}) {
+    this.consistencyLagMs = options.consistencyLagMs ?? 0;
     this.accessKeyId = options.accessKeyId;
     this.snapshotCompletionMs = options.snapshotCompletionMs ?? 0;
     this.volumeCreationMs = options.volumeCreationMs ?? 0;
@@ -432,7 +436,8 @@ export class Ec2Fake {
     for (const id of ids) {
       if (!this.snapshots.has(id)) throw new ApiError(400, 'InvalidSnapshot.NotFound', `The snapshot '${id}' does not exist.`);
     }
-    let items = ids.length ? ids.map((id) => this.snapshots.get(id)!) : this.listSnapshots();
+    const visibleSince = Date.now() - this.consistencyLagMs;
+    let items = (ids.length ? ids.map((id) => this.snapshots.get(id)!) : this.listSnapshots()).filter((s) => s.startTime <= visibleSince);
     for (const f of filtersOf(p)) {
       items = items.filter((s) => {
         const value = (() => {
