@@ -184,7 +184,8 @@ export function checkRestoreSource(source: RestoreSource, namespace: string): st
 
 /** The condition the snapshot is in now: the most recent one whose status is True (ties: the later in the list). */
 export function currentCondition(snapshot: { status?: { conditions?: VolumeSnapshotCondition[] } }): VolumeSnapshotCondition | undefined {
-  const conditions = (snapshot.status?.conditions ?? []).filter((c) => c && c.status === 'True');
+  const all = snapshot.status?.conditions;
+  const conditions = (Array.isArray(all) ? all : []).filter((c) => c && c.status === 'True');
   let best: VolumeSnapshotCondition | undefined;
   for (const c of conditions) {
     if (!best || (c.lastTransitionTime ?? '') >= (best.lastTransitionTime ?? '')) best = c;
