@@ -153,6 +153,17 @@ t.test('YAML', async (t) => {
   t.same(Object.keys(proto), ['__proto__']);
 });
 
+t.test('YAML that is JSON takes the JSON path, with the same results', async (t) => {
+  t.same(decodeBody(' {"a": [1, {"b": null}], "a": 2}', 'yaml'), { value: { a: 2 }, duplicateFields: ['a'] });
+  t.same(decodeBody('{a: 1, b: [x, z]}', 'yaml').value, { a: 1, b: ['x', 'z'] }, 'flow YAML still parses');
+  t.same(decodeBody('[1, 2]', 'yaml').value, [1, 2]);
+  const e = err(() => decodeBody('['.repeat(5000) + ']'.repeat(5000), 'yaml'));
+  t.equal(e.code, 400);
+  t.equal(e.message, 'yaml parse error: exceeded max depth of 1000');
+  const big = JSON.stringify({ items: Array.from({ length: 20_000 }, (_, i) => ({ name: `n${i}`, v: i })) });
+  t.equal(((decodeBody(big, 'yaml').value as { items: unknown[] }).items).length, 20_000);
+});
+
 t.test('YAML duplicates are reported, not fatal', async (t) => {
   const cases: [string, string[], unknown][] = [
     ['a: 1\na: 2\n', ['a'], { a: 2 }],
