@@ -8,6 +8,7 @@ import { SqliteStore } from '../../src/storage/sqlite-store.js';
 import { createLocalCluster } from '../../src/localcluster/local-cluster.js';
 import { EVENTS, PERSISTENT_VOLUMES, PERSISTENT_VOLUME_CLAIMS, STORAGE_CLASSES, NAMESPACES } from '../../src/localcluster/definitions.js';
 import { seedLocalCluster } from '../../src/localcluster/seed.js';
+import { checkNamespaceLifecycle } from '../../src/localcluster/namespace-lifecycle.js';
 import { noopLog } from './fixtures/objects.js';
 
 const NOW = new Date('2026-11-26T12:00:00Z');
@@ -194,4 +195,27 @@ t.test('no class and no volume: FailedBinding event', async (t) => {
   );
   await cluster.idle();
   t.match(events[0], { type: 'Normal', message: 'no persistent volumes available for this claim and no storage class is set' });
+});
+
+t.test('namespace lifecycle', async (t) => {
+  const { registry } = await setup(t);
+  const pvcs = registry.resolve(PERSISTENT_VOLUME_CLAIMS);
+  const nss = registry.resolve(NAMESPACES);
+  await t.resolves(checkNamespaceLifecycle(registry, { operation: 'CREATE', resource: pvcs, namespace: 'default', name: 'a' }));
+  await t.rejects(checkNamespaceLifecycle(registry, { operation: 'CREATE', resource: pvcs, namespace: 'nope', name: 'a' }), {
+    code: 404,
+    message: 'namespaces "nope" not found',
+  });
+  await t.resolves(checkNamespaceLifecycle(registry, { operation: 'UPDATE', resource: pvcs, namespace: 'nope', name: 'a' }), 'only creates are checked');
+  await t.rejects(checkNamespaceLifecycle(registry, { operation: 'DELETE', resource: nss, name: 'kube-system' }), {
+    code: 403,
+    message: 'namespaces "kube-system" is forbidden: this namespace may not be deleted',
+  });
+  await registry.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'going' } });
+  const going = await registry.get(NAMESPACES, { name: 'going' });
+  await registry.updateStatus(NAMESPACES, { ...going, status: { phase: 'Terminating' } }, { name: 'going' });
+  await t.rejects(checkNamespaceLifecycle(registry, { operation: 'CREATE', resource: pvcs, namespace: 'going', name: 'a' }), {
+    code: 403,
+    message: 'persistentvolumeclaims "a" is forbidden: unable to create new content in namespace going because it is being terminated',
+  });
 });
