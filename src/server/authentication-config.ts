@@ -49,6 +49,8 @@ export interface AuthenticationDeps {
   /** The authentication ConfigMap; absent = flags only (standalone, or --authentication-skip-lookup). */
   configSource?: AuthenticationConfigSource;
   log?: AuthLogger;
+  /** Milliseconds clock for the token cache (tests move it by hand). Default Date.now. */
+  now?: () => number;
   /**
    * Called after a reload changed the CAs the TLS layer should ask client certificates from; the caller
    * re-applies them (e.g. `app.server.setSecureContext({cert, key, ca: pems, minVersion})`).
@@ -184,7 +186,7 @@ export async function createAuthentication(options: AuthenticationOptions, deps:
   }
 
   const token = deps.tokenReviewer
-    ? new TokenReviewAuthenticator(deps.tokenReviewer, { cacheTtlMs: (options.tokenWebhookCacheTtlSeconds ?? 10) * 1000 })
+    ? new TokenReviewAuthenticator(deps.tokenReviewer, { cacheTtlMs: (options.tokenWebhookCacheTtlSeconds ?? 10) * 1000, now: deps.now })
     : undefined;
 
   const authenticator = new DelegatingAuthenticator({ requestHeader, x509, token });

@@ -16,11 +16,19 @@ export interface AuthorizationOptions {
   policyFile?: string;
 }
 
-export async function createAuthorization(options: AuthorizationOptions, deps: { accessReviewer?: AccessReviewer } = {}): Promise<Authorizer> {
+export interface AuthorizationDeps {
+  /** The main cluster's SubjectAccessReview; absent = standalone (the static policy decides). */
+  accessReviewer?: AccessReviewer;
+  /** Milliseconds clock for the decision cache (tests move it by hand). Default Date.now. */
+  now?: () => number;
+}
+
+export async function createAuthorization(options: AuthorizationOptions, deps: AuthorizationDeps = {}): Promise<Authorizer> {
   const inner: Authorizer = deps.accessReviewer
     ? new SubjectAccessReviewAuthorizer(deps.accessReviewer, {
         authorizedTtlMs: (options.authorizedTtlSeconds ?? 10) * 1000,
         unauthorizedTtlMs: (options.unauthorizedTtlSeconds ?? 10) * 1000,
+        now: deps.now,
       })
     : new PolicyAuthorizer(options.policyFile ? await loadPolicyFile(options.policyFile) : DEFAULT_POLICY);
   return withAlwaysAllow(inner, { paths: options.alwaysAllowPaths ?? DEFAULT_ALWAYS_ALLOW_PATHS });

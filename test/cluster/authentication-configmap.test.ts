@@ -3,7 +3,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { ConfigMapWatcher, type ConfigMapData } from '../../src/cluster/authentication-configmap.js';
 import { FakeMainApi } from '../fakes/fake-main-api.js';
 
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
+async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);

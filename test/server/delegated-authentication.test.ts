@@ -197,11 +197,12 @@ t.test('bearer tokens: accepted, denied and cached through TokenReview; never lo
   const kc = new KubeConfig();
   kc.loadFromString(fake.kubeconfig());
   fake.tokens.set('tok-good-4f1a', { username: 'bob', uid: 'uid-bob', groups: ['team'], extra: { 'authentication.kubernetes.io/pod-name': ['p'] } });
+  const clock = { ms: 1_000_000 };
   const s = await startDelegatedServer(
     t,
     pki,
-    { ...flagOptions, tokenWebhookCacheTtlSeconds: 0.4 },
-    { tokenReviewer: new ReviewClient(kc, { timeoutMs: 2000 }) },
+    { ...flagOptions, tokenWebhookCacheTtlSeconds: 10 },
+    { tokenReviewer: new ReviewClient(kc, { timeoutMs: 2000 }), now: () => clock.ms },
   );
   const reviews = () => fake.count('/apis/authentication.k8s.io/v1/tokenreviews');
   const bearer = (tok: string) => ({ Authorization: `Bearer ${tok}` });
@@ -223,7 +224,10 @@ t.test('bearer tokens: accepted, denied and cached through TokenReview; never lo
   for (let i = 0; i < 2; i++) t.equal((await get(`${s.url}/whoami`, undefined, bearer('tok-bad-77c2'))).status, 401);
   t.equal(reviews(), 2, 'a rejected token is cached too');
 
-  await new Promise((r) => setTimeout(r, 450));
+  clock.ms += 9_990;
+  t.equal((await get(`${s.url}/whoami`, undefined, bearer('tok-good-4f1a'))).status, 200);
+  t.equal(reviews(), 2, 'still cached just before the TTL');
+  clock.ms += 20;
   t.equal((await get(`${s.url}/whoami`, undefined, bearer('tok-good-4f1a'))).status, 200);
   t.equal(reviews(), 3, 'asked again once the TTL passed');
 

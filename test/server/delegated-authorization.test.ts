@@ -27,7 +27,8 @@ async function setup(t: Test, ttls: { authorizedTtlSeconds?: number; unauthorize
   t.teardown(() => fake.close());
   const kc = new KubeConfig();
   kc.loadFromString(fake.kubeconfig());
-  const authorizer = await createAuthorization(ttls, { accessReviewer: new ReviewClient(kc, { timeoutMs: 2000 }) });
+  const clock = { ms: 1_000_000 };
+  const authorizer = await createAuthorization(ttls, { accessReviewer: new ReviewClient(kc, { timeoutMs: 2000 }), now: () => clock.ms });
   const s = await startDelegatedServer(t, pki, flagOptions, {}, authorizer);
   const call = (method: string, path: string, body?: string, headers: Record<string, string | string[]> = alice) =>
     httpsRequest({
@@ -39,7 +40,7 @@ async function setup(t: Test, ttls: { authorizedTtlSeconds?: number; unauthorize
       headers: body ? { ...headers, 'content-type': 'application/json' } : headers,
       body,
     });
-  return { fake, s, call };
+  return { fake, s, call, clock };
 }
 
 t.test('every verb, the status subresource, cluster scope and non-resource paths are asked about exactly', async (t) => {
@@ -86,7 +87,7 @@ t.test('every verb, the status subresource, cluster scope and non-resource paths
 });
 
 t.test('a denial is a 403 Status in kube-apiserver words; answers are cached per TTL', async (t) => {
-  const { fake, s, call } = await setup(t, { authorizedTtlSeconds: 0.3, unauthorizedTtlSeconds: 0.3 });
+  const { fake, s, call, clock } = await setup(t, { authorizedTtlSeconds: 20, unauthorizedTtlSeconds: 5 });
   fake.decideAccess = (spec) =>
     spec.resourceAttributes?.verb === 'delete' ? { allowed: false, denied: true, reason: 'deletes are reviewed weekly' } : { allowed: false };
   const sars = () => fake.sarSpecs().length;
@@ -123,12 +124,18 @@ t.test('a denial is a 403 Status in kube-apiserver words; answers are cached per
   t.equal(sars(), before, 'denials are cached');
 
   fake.decideAccess = () => ({ allowed: true });
-  await new Promise((r) => setTimeout(r, 350));
+  clock.ms += 4_900;
+  t.equal((await call('GET', `/apis/${G}/v1/namespaces/default/volumesnapshots`)).status, 403, 'the denial holds for its TTL');
+  clock.ms += 200;
   t.equal((await call('GET', `/apis/${G}/v1/namespaces/default/volumesnapshots`)).status, 200, 'asked again after the TTL');
   t.equal(sars(), before + 1);
   fake.decideAccess = () => ({ allowed: false });
-  t.equal((await call('GET', `/apis/${G}/v1/namespaces/default/volumesnapshots`)).status, 200, 'an allow is cached');
+  clock.ms += 19_900;
+  t.equal((await call('GET', `/apis/${G}/v1/namespaces/default/volumesnapshots`)).status, 200, 'an allow is cached for its own TTL');
   t.equal(sars(), before + 1);
+  clock.ms += 200;
+  t.equal((await call('GET', `/apis/${G}/v1/namespaces/default/volumesnapshots`)).status, 403, 'and then asked again');
+  t.equal(sars(), before + 2);
   const bob = await call('GET', `/apis/${G}/v1/namespaces/default/volumesnapshots`, undefined, { 'X-Remote-User': 'bob' });
   t.equal(bob.status, 403, 'the cache is per user');
 });
