@@ -10,6 +10,7 @@
 import { parseFieldSelector, requiresExactMatch } from './field-selector.js';
 import { parseLabelSelector } from './label-selector.js';
 import { isValidPathSegmentName } from './object-meta-validation.js';
+import { StatusError } from './status-error.js';
 
 export interface RequestInfo {
   isResourceRequest: boolean;
@@ -211,4 +212,16 @@ export function parseRequestInfo(method: string, url: string, opts: RequestInfoO
 
   if (info.name === '' && info.verb === 'delete') info.verb = 'deletecollection';
   return info;
+}
+
+/**
+ * The checks the generic registry makes on the name (and namespace) taken from a URL before building a storage key
+ * (k8s.io/apiserver/pkg/registry/generic/registry/store.go NamespaceKeyFunc / NoNamespaceKeyFunc): 400
+ * `Namespace parameter required.`, `Name parameter required.`, or `Name parameter invalid: "..": may not be '..'`.
+ */
+export function assertValidNameParameter(name: string, namespace?: { namespaced: boolean; value: string }): void {
+  if (namespace?.namespaced && namespace.value === '') throw StatusError.badRequest('Namespace parameter required.');
+  if (name === '') throw StatusError.badRequest('Name parameter required.');
+  const msgs = isValidPathSegmentName(name);
+  if (msgs.length) throw StatusError.badRequest(`Name parameter invalid: ${JSON.stringify(name)}: ${msgs.join(';')}`);
 }

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { parseRequestInfo, decodePath, hasMalformedEscape, type RequestInfo } from '../../src/apimachinery/request-info.js';
+import { parseRequestInfo, decodePath, hasMalformedEscape, assertValidNameParameter, type RequestInfo } from '../../src/apimachinery/request-info.js';
 
 const G = 'volumesnapshot.external-storage.k8s.io';
 const base = `/apis/${G}/v1`;
@@ -129,4 +129,25 @@ t.test('huge inputs stay linear and never throw', async (t) => {
   t.equal(parseRequestInfo('GET', manyPercents).name, '%'.repeat(100_000));
   const bigSelector = `${base}/x?fieldSelector=${'a=b,'.repeat(50_000)}metadata.name=n`;
   t.equal(parseRequestInfo('GET', bigSelector).name, 'n');
+});
+
+t.test('assertValidNameParameter', async (t) => {
+  const bad: [string, { namespaced: boolean; value: string } | undefined, string][] = [
+    ['..', undefined, 'Name parameter invalid: "..": may not be \'..\''],
+    ['.', undefined, 'Name parameter invalid: ".": may not be \'.\''],
+    ['a/b%c', undefined, "Name parameter invalid: \"a/b%c\": may not contain '/';may not contain '%'"],
+    ['', undefined, 'Name parameter required.'],
+    ['x', { namespaced: true, value: '' }, 'Namespace parameter required.'],
+  ];
+  for (const [name, ns, message] of bad) {
+    try {
+      assertValidNameParameter(name, ns);
+      t.fail(`expected ${JSON.stringify(name)} to be refused`);
+    } catch (e) {
+      t.equal((e as { code?: number }).code, 400);
+      t.equal((e as Error).message, message);
+    }
+  }
+  t.doesNotThrow(() => assertValidNameParameter('ok..name', { namespaced: true, value: 'default' }));
+  t.doesNotThrow(() => assertValidNameParameter('x', { namespaced: false, value: '' }));
 });
