@@ -369,3 +369,64 @@ t.test('quantityFromBytes and formatBytesBinary', async (t) => {
   ];
   for (const [bytes, expect] of human) t.equal(formatBytesBinary(bytes), expect, String(bytes));
 });
+
+t.test('NewQuantity / NewMilliQuantity / NewScaledQuantity forms (TestNewSet, TestMilliNewSet, TestNewScaledSet)', async (t) => {
+  const newSet: Array<[bigint, QuantityFormat, string]> = [
+    [1n, 'DecimalSI', '1'],
+    [1000n, 'DecimalSI', '1k'],
+    [1234000n, 'DecimalSI', '1234k'],
+    [1024n, 'BinarySI', '1Ki'],
+    [1000000n, 'DecimalExponent', '1e6'],
+    [1024n * 1024n, 'BinarySI', '1Mi'],
+  ];
+  for (const [value, format, expect] of newSet) {
+    t.equal(Quantity.fromInt(value, format).toString(), expect, `${value} ${format}`);
+    t.equal(Quantity.parse(expect).ceilInt(), value, `${expect} round trip`);
+  }
+  const milli: Array<[number, QuantityFormat, string]> = [
+    [1, 'DecimalSI', '1m'],
+    [1000, 'DecimalSI', '1'],
+    [1234000, 'DecimalSI', '1234'],
+    [1024, 'BinarySI', '1024m'],
+    [1000000, 'DecimalExponent', '1e3'],
+    [1024 * 1024, 'BinarySI', '1048576m'],
+  ];
+  for (const [value, format, expect] of milli) t.equal(dec(value, -3, format).toString(), expect, `${value}m ${format}`);
+  const scaled: Array<[number, number, string]> = [
+    [1, -9, '1n'],
+    [1000, -9, '1u'],
+    [1, -6, '1u'],
+    [1000, -6, '1m'],
+    [1, -3, '1m'],
+    [1000, -3, '1'],
+    [1, 0, '1'],
+    [0, -9, '0'],
+    [0, -6, '0'],
+    [0, -3, '0'],
+    [0, 0, '0'],
+  ];
+  for (const [value, scale, expect] of scaled) {
+    const q = dec(value, scale, 'DecimalSI');
+    t.equal(q.toString(), expect, `${value}e${scale}`);
+    t.equal(Quantity.parse(expect).cmp(q), 0, `${expect} round trip`);
+  }
+});
+
+t.test('Value() rounds away from zero (TestNegativeValueRoundsAwayFromZero)', async (t) => {
+  const table: Array<[string, bigint]> = [
+    ['-.484785E-7466', -1n],
+    ['.484785E-7466', 1n],
+    ['-.484785E-1', -1n],
+    ['.484785E-1', 1n],
+    ['-0.0005', -1n],
+    ['0.0005', 1n],
+    ['-1500m', -2n],
+    ['1500m', 2n],
+    ['-9.5000000001Gi', -10200547329n],
+    ['9.5000000001Gi', 10200547329n],
+    ['-1', -1n],
+    ['1', 1n],
+    ['0', 0n],
+  ];
+  for (const [input, expect] of table) t.equal(Quantity.parse(input).ceilInt(), expect, input);
+});
