@@ -5,7 +5,7 @@ import { StaticTokenAuth } from '../../src/cloud/gce-auth.js';
 import { GceFake } from './gce-fake.js';
 
 t.test('list with filter and paging, requestId replay, operation wait, status progression', async (t) => {
-  const gce = new GceFake({ pageSize: 2, snapshotCompletionMs: 300, waitMaxMs: 50 });
+  const gce = new GceFake({ pageSize: 2, snapshotCompletionMs: 3000, waitMaxMs: 50 });
   const { port } = await gce.start();
   const opts = { apiEndpoint: '127.0.0.1', port, protocol: 'http', auth: new StaticTokenAuth(gce.token) } as unknown as ConstructorParameters<typeof DisksClient>[0];
   const disks = new DisksClient(opts);
@@ -28,8 +28,11 @@ t.test('list with filter and paging, requestId replay, operation wait, status pr
   const opName = (first.latestResponse as { name: string }).name;
   let [op] = await ops.wait({ project: 'test-project', zone: 'z1', operation: opName });
   t.equal(op.status, 'RUNNING', 'wait answers after waitMaxMs when not done');
-  await new Promise((r) => setTimeout(r, 300));
-  [op] = await ops.get({ project: 'test-project', zone: 'z1', operation: opName });
+  // Completion is timed (3 s, long enough that a loaded machine still sees RUNNING above); poll for it, bounded.
+  for (const deadline = Date.now() + 15_000; op.status !== 'DONE' && Date.now() < deadline; ) {
+    await new Promise((r) => setTimeout(r, 100));
+    [op] = await ops.get({ project: 'test-project', zone: 'z1', operation: opName });
+  }
   t.equal(op.status, 'DONE');
   t.equal((await snapshots.get({ project: 'test-project', snapshot: 's0' }))[0].status, 'READY');
 
