@@ -13,7 +13,7 @@ import { apiPlugin } from '../../src/apimachinery/api-plugin.js';
 import { toStatusError } from '../../src/apimachinery/status-response.js';
 import { encodeJson } from '../../src/apimachinery/json-encoding.js';
 import { volumeSnapshotDefinitions } from '../../src/apis/volumesnapshot/v1/index.js';
-import { makeKubectl, type Kubectl } from '../helpers/kubectl.js';
+import { machineKubectls, makeKubectl, type Kubectl } from '../helpers/kubectl.js';
 
 const G = 'volumesnapshot.external-storage.k8s.io';
 
@@ -263,3 +263,21 @@ t.test('kubectl watch, wait and apply', async (t) => {
     t.ok(json.metadata.managedFields.some((e: { manager: string; operation: string }) => e.manager === 'kubectl' && e.operation === 'Apply'));
   });
 });
+
+// Older minors where the machine has them (newest and oldest, to keep the suite short).
+const older = machineKubectls();
+for (const { version, path: bin } of [...new Map([older[0], older[older.length - 1]].filter(Boolean).map((v) => [v.version, v])).values()]) {
+  t.test(`kubectl ${version}`, async (t) => {
+    const { kubeconfig } = await startApi(t);
+    const k = await makeKubectl(kubeconfig, bin);
+    t.equal((await ok(k, ['create', '-f', '-'], snapshotDemo)).trim(), `volumesnapshot.${G}/snapshot-demo created`);
+    t.match(await ok(k, ['get', 'vsnap']), /^NAME\s+PVC\s+STATUS\s+RESTORESIZE\s+AGE\n/);
+    const unknown = await k.run(['create', '-f', '-'], { input: snapshotDemo.replace('snapshot-demo', 'unk') + '  bogus: 1\n' });
+    t.match(unknown.stderr, /strict decoding error: unknown field "spec.bogus"/);
+    t.match(await ok(k, ['label', 'vsnap', 'snapshot-demo', 'a=b']), /labeled/);
+    t.match(await ok(k, ['patch', 'vsnap', 'snapshot-demo', '--type=json', '-p', '[{"op":"add","path":"/metadata/annotations","value":{"x":"y"}}]']), /patched/);
+    t.match(await ok(k, ['apply', '--server-side', '-f', '-'], snapshotDemo.replace('snapshot-demo', 'ssa')), /serverside-applied/);
+    t.match(await ok(k, ['explain', 'volumesnapshot.spec']), /persistentVolumeClaimName/);
+    t.match(await ok(k, ['delete', 'vsnap', '--all']), /deleted/);
+  });
+}
