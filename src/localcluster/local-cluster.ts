@@ -8,12 +8,16 @@ import { localClusterDefinitions } from './definitions.js';
 import { seedLocalCluster } from './seed.js';
 import { Binder } from './binder.js';
 import type { LocalClusterLogger } from './event-recorder.js';
+import { createLocalAdmission, type AdmissionPlugin } from './local-admission.js';
+import { localAdmissionDeps } from './local-admission-deps.js';
 
 export interface LocalClusterOptions {
   log: LocalClusterLogger;
   clock?: () => Date;
   /** The binder's resync period (default 15 s, as the PV controller). */
   resyncMs?: number;
+  /** `--restore-storage-class` for the PVC webhooks (default `snapshot-promoter`). */
+  restoreStorageClass?: string;
 }
 
 export interface LocalCluster {
@@ -23,6 +27,11 @@ export interface LocalCluster {
   stop(): Promise<void>;
   /** Resolves when the binder has nothing queued (tests). */
   idle(): Promise<void>;
+  /**
+   * The admission chain for the Registry's hook (NamespaceLifecycle, the PVC webhooks): call `mutate` before the
+   * strategy and `validate` after it, on every create/update/delete of every resource.
+   */
+  admission: AdmissionPlugin;
 }
 
 /**
@@ -33,8 +42,21 @@ export function createLocalCluster(registry: Registry | (() => Registry), option
   const definitions = localClusterDefinitions({ clock: options.clock });
   const resolve = (): Registry => (typeof registry === 'function' ? registry() : registry);
   let binder: Binder | undefined;
+  let chain: AdmissionPlugin | undefined;
+  const admissionChain = (): AdmissionPlugin => {
+    if (!chain) {
+      const reg = resolve();
+      const log = (entry: Record<string, unknown>) => options.log.info(entry, 'admission review');
+      chain = createLocalAdmission(reg, localAdmissionDeps(reg, { restoreStorageClass: options.restoreStorageClass, log }));
+    }
+    return chain;
+  };
   return {
     definitions,
+    admission: {
+      mutate: (attrs) => admissionChain().mutate!(attrs),
+      validate: (attrs) => admissionChain().validate!(attrs),
+    },
     async start() {
       const reg = resolve();
       const created = await seedLocalCluster(reg);

@@ -15,7 +15,7 @@ import { toStatusError } from '../../src/apimachinery/status-response.js';
 import { encodeJson } from '../../src/apimachinery/json-encoding.js';
 import { volumeSnapshotDefinitions } from '../../src/apis/volumesnapshot/v1/index.js';
 import { createLocalCluster } from '../../src/localcluster/local-cluster.js';
-import { admitPersistentVolumeClaim } from '../../src/localcluster/pvc-admission.js';
+import { createLocalAdmission } from '../../src/localcluster/local-admission.js';
 import { localAdmissionDeps } from '../../src/localcluster/local-admission-deps.js';
 import { makeKubectl, type Kubectl } from '../helpers/kubectl.js';
 import { repoRoot } from '../helpers/paths.js';
@@ -33,19 +33,28 @@ spec:
   hostPath: {snapshot: /tmp/volumesnapshot-demo/snapshots/snapshot-demo}
 `;
 
-/** Stand-in for the Registry's admission hook: PVC creates go through the webhooks first. */
+/**
+ * Stand-in for the Registry's admission hook on creates: the local admission chain's mutate, then validate (here
+ * before, not after, the strategy — the hook proper runs validate on the prepared object).
+ */
 class AdmittingRegistry extends Registry {
   override async create(ref: ResourceRef, body: unknown, options: WriteOptions & { namespace?: string } = {}): Promise<KubeObject> {
     const def = this.resolve(ref);
-    if (def.group === '' && def.plural === 'persistentvolumeclaims') {
-      const obj = body as KubeObject;
-      const namespace = options.namespace || obj.metadata?.namespace || 'default';
-      body = await admitPersistentVolumeClaim(
-        { operation: 'CREATE', object: obj, user: options.user ?? { username: 'admin', groups: [] }, dryRun: !!options.dryRun, namespace, name: obj.metadata?.name ?? '', fieldManager: options.fieldManager, warnings: options.warnings },
-        localAdmissionDeps(this),
-      );
-    }
-    return super.create(ref, body, options);
+    const admission = createLocalAdmission(this, localAdmissionDeps(this));
+    const obj = body as KubeObject;
+    const attrs = {
+      operation: 'CREATE' as const,
+      def,
+      namespace: def.namespaced ? options.namespace || obj.metadata?.namespace || 'default' : undefined,
+      name: obj.metadata?.name ?? '',
+      user: options.user,
+      dryRun: !!options.dryRun,
+      fieldManager: options.fieldManager,
+      warnings: options.warnings,
+    };
+    const mutated = (await admission.mutate?.({ ...attrs, object: obj })) ?? obj;
+    await admission.validate?.({ ...attrs, object: mutated });
+    return super.create(ref, mutated, options);
   }
 }
 
@@ -132,6 +141,13 @@ t.test('standalone walkthrough with kubectl, in-process', async (t) => {
       await ok(k, ['get', 'pv']),
       /^NAME\s+CAPACITY\s+ACCESS MODES\s+RECLAIM POLICY\s+STATUS\s+CLAIM\s+STORAGECLASS\s+VOLUMEATTRIBUTESCLASS\s+REASON\s+AGE\npv-demo\s+1Gi\s+RWO\s+Retain\s+Bound\s+default\/pvc-demo\s+<unset>\s+\S+\n$/,
     );
+  });
+
+  t.test('no objects in a namespace that does not exist', async (t) => {
+    const pvc = 'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: lonely}\nspec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}\n';
+    const r = await k.run(['create', '-n', 'nope', '-f', '-'], { input: pvc });
+    t.not(r.code, 0);
+    t.match(r.stderr, 'Error from server (NotFound): error when creating "STDIN": namespaces "nope" not found');
   });
 
   t.test('restore claims: refused in kube-apiserver words, or admitted and mutated', async (t) => {
