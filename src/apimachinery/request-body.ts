@@ -227,7 +227,10 @@ class JsonParser {
         if (s[this.i] === '+' || s[this.i] === '-') this.i++;
         this.unexpected('in exponent of numeric literal');
       }
-      return Number(m[0]);
+      const n = Number(m[0]);
+      // Go refuses what float64 cannot hold; JavaScript would quietly turn it into Infinity (then null)
+      if (!Number.isFinite(n)) this.fail(`number ${m[0]} is out of range`, this.i - m[0].length);
+      return n;
     }
     return this.unexpected('looking for beginning of value');
   }

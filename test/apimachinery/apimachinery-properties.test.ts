@@ -25,6 +25,12 @@ function total<T>(fn: () => T): T | StatusError {
   }
 }
 
+function hasNonFinite(v: unknown): boolean {
+  if (typeof v === 'number') return !Number.isFinite(v);
+  if (typeof v === 'object' && v !== null) return Object.values(v).some(hasNonFinite);
+  return false;
+}
+
 const anyText = fc.string({ unit: 'binary', maxLength: 60 });
 const selectorish = fc.string({ unit: fc.constantFrom(...'ab=!,() \tinotx<>1-./\\'.split('')), maxLength: 40 });
 
@@ -48,6 +54,8 @@ t.test('decodeBody(json) accepts exactly what JSON.parse accepts', async (t) => 
       let ok = true;
       try {
         expected = JSON.parse(text);
+        // numbers beyond float64 parse to Infinity in JavaScript; Go (and decodeBody) refuse them
+        ok = !hasNonFinite(expected);
       } catch {
         ok = false;
       }

@@ -86,6 +86,8 @@ t.test('JSON syntax errors: 400 naming the problem and the position', async (t) 
     ["{'a':1}", "json parse error: invalid character '\\'' looking for beginning of object key string (line 1, column 2)"],
     ['\ufeff{}', "json parse error: invalid character '\ufeff' looking for beginning of value (line 1, column 1)"],
     ['NaN', "json parse error: invalid character 'N' looking for beginning of value (line 1, column 1)"],
+    ['{"a":1E400}', 'json parse error: number 1E400 is out of range (line 1, column 6)'],
+    ['[-1e999]', 'json parse error: number -1e999 is out of range (line 1, column 2)'],
     ['{"a":\ud83d\ude00}', "json parse error: invalid character '\ud83d\ude00' looking for beginning of value (line 1, column 6)"],
   ];
   for (const [d, message] of cases) {
