@@ -15,8 +15,7 @@ import { toStatusError } from '../../src/apimachinery/status-response.js';
 import { encodeJson } from '../../src/apimachinery/json-encoding.js';
 import { volumeSnapshotDefinitions } from '../../src/apis/volumesnapshot/v1/index.js';
 import { createLocalCluster } from '../../src/localcluster/local-cluster.js';
-import { createLocalAdmission } from '../../src/localcluster/local-admission.js';
-import { localAdmissionDeps } from '../../src/localcluster/local-admission-deps.js';
+import type { AdmissionPlugin } from '../../src/localcluster/local-admission.js';
 import { makeKubectl, type Kubectl } from '../helpers/kubectl.js';
 import { repoRoot } from '../helpers/paths.js';
 import { noopLog } from './fixtures/objects.js';
@@ -38,9 +37,11 @@ spec:
  * before, not after, the strategy — the hook proper runs validate on the prepared object).
  */
 class AdmittingRegistry extends Registry {
+  admission: AdmissionPlugin | undefined;
+
   override async create(ref: ResourceRef, body: unknown, options: WriteOptions & { namespace?: string } = {}): Promise<KubeObject> {
     const def = this.resolve(ref);
-    const admission = createLocalAdmission(this, localAdmissionDeps(this));
+    const admission = this.admission!;
     const obj = body as KubeObject;
     const attrs = {
       operation: 'CREATE' as const,
@@ -62,6 +63,7 @@ async function start(t: { teardown(fn: () => unknown): void }) {
   const store = SqliteStore.open({ path: ':memory:' });
   const cluster = createLocalCluster(() => registry, { log: noopLog, resyncMs: 60_000 });
   const registry = new AdmittingRegistry({ store, definitions: [...volumeSnapshotDefinitions, ...cluster.definitions] });
+  registry.admission = cluster.admission;
   await cluster.start();
   const app = Fastify();
   app.addHook('onRequest', async (req) => {
