@@ -51,7 +51,7 @@ t.test('decodeBody(json) accepts exactly what JSON.parse accepts', async (t) => 
   fc.assert(
     fc.property(fc.oneof(jsonish, anyText), (text) => {
       let expected: unknown;
-      let ok = true;
+      let ok: boolean;
       try {
         expected = JSON.parse(text);
         // numbers beyond float64 parse to Infinity in JavaScript; Go (and decodeBody) refuse them
