@@ -3,7 +3,7 @@
 // Errors are thrown as StatusError and rendered by the server's error handler.
 import { X509Certificate } from 'node:crypto';
 import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { encodeJson } from '../apimachinery/json-encoding.js';
 import { StatusError } from '../apimachinery/status-error.js';
 import { type AdmissionDeps, type AdmissionMode, reviewPersistentVolumeClaim } from './admission-review.js';
@@ -77,30 +77,23 @@ export const admissionRoutes: FastifyPluginAsync<AdmissionRoutesOptions> = async
   });
 
   if (requireClientCert) {
-    app.addHook('onRequest', async (request) => {
-      if (!clientCertVerified(request, cas)) {
-        throw StatusError.unauthorized('Unauthorized: the admission webhooks require a client certificate signed by the admission client CA');
-      }
+    // Before the body is read: an unauthenticated caller cannot make us parse 3 MiB.
+    app.addHook('onRequest', (request, _reply, done) => {
+      if (clientCertVerified(request, cas)) done();
+      else done(StatusError.unauthorized('Unauthorized: the admission webhooks require a client certificate signed by the admission client CA'));
     });
   }
 
-  const handle = (mode: AdmissionMode) => async (request: FastifyRequest) => {
+  const handle = (mode: AdmissionMode) => async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.body === undefined || request.body === null) {
       throw StatusError.badRequest('an AdmissionReview in a JSON body is required (Content-Type: application/json)');
     }
     const log = deps.log ?? ((entry: Record<string, unknown>) => request.log.info(entry, 'admission review'));
-    const review = await reviewPersistentVolumeClaim(request.body, mode, { ...deps, log });
-    return encodeJson(review);
+    const review = await reviewPersistentVolumeClaim(request.body, mode, deps.log ? deps : { ...deps, log });
+    reply.code(200).type('application/json').send(encodeJson(review));
+    return reply;
   };
 
-  for (const [path, mode] of [
-    [MUTATE_PATH, 'mutate'],
-    [VALIDATE_PATH, 'validate'],
-  ] as const) {
-    app.post(path, { bodyLimit: ADMISSION_BODY_LIMIT }, async (request, reply) => {
-      const body = await handle(mode)(request);
-      reply.code(200).type('application/json').send(body);
-      return reply;
-    });
-  }
+  app.post(MUTATE_PATH, { bodyLimit: ADMISSION_BODY_LIMIT }, handle('mutate'));
+  app.post(VALIDATE_PATH, { bodyLimit: ADMISSION_BODY_LIMIT }, handle('validate'));
 };
