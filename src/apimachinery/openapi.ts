@@ -10,7 +10,7 @@ type Json = Record<string, unknown>;
 
 const META = 'io.k8s.apimachinery.pkg.apis.meta.v1';
 
-/** `volumesnapshot.external-storage.k8s.io` → `io.k8s.external-storage.volumesnapshot` (the CRD builder's naming). */
+/** `widgets.example.com` → `com.example.widgets` (the CRD builder's naming: the group reversed). */
 export function schemaPrefix(group: string, version: string): string {
   const reversed = group ? group.split('.').reverse().join('.') : 'io.k8s.api.core';
   return `${reversed}.${version}`;

@@ -6,15 +6,16 @@ import { apiPlugin } from '../../src/apimachinery/api-plugin.js';
 import { toStatusError } from '../../src/apimachinery/status-response.js';
 import { encodeJson } from '../../src/apimachinery/json-encoding.js';
 import { volumeSnapshotDefinitions } from '../../src/apis/volumesnapshot/v1/index.js';
+import type { ResourceDefinition } from '../../src/apimachinery/resource-definition.js';
 
 const G = 'volumesnapshot.external-storage.k8s.io';
 const BASE = `/apis/${G}/v1`;
 const TABLE_ACCEPT = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json';
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-async function start(t: { teardown(fn: () => unknown): void }, historyMaxEvents?: number) {
+async function start(t: { teardown(fn: () => unknown): void }, historyMaxEvents?: number, definitions: ResourceDefinition[] = volumeSnapshotDefinitions) {
   const store = SqliteStore.open({ path: ':memory:', historyMaxEvents });
-  const registry = new Registry({ store, definitions: volumeSnapshotDefinitions });
+  const registry = new Registry({ store, definitions });
   const app = Fastify();
   app.addHook('onRequest', async (req) => {
     req.user = { username: 'admin', groups: ['system:masters'] };
@@ -337,4 +338,47 @@ t.test('watch from a revision older than the history: ERROR event with 410 Expir
   const list = await call('GET', `${path}?resourceVersion=1&resourceVersionMatch=Exact`);
   t.equal(list.status, 410);
   t.equal(list.json.message, 'The resourceVersion for the provided list is too old.');
+});
+
+t.test('bookmarks only when allowed, about every interval', async (t) => {
+  const { address, call } = await start(t);
+  const path = `${BASE}/namespaces/default/volumesnapshots`;
+  const rv = (await call('GET', path)).json.metadata.resourceVersion as string;
+  const res = await fetch(`${address}${path}?watch=true&resourceVersion=${rv}&allowWatchBookmarks=true`);
+  const [bookmark] = await readEvents(res, 1);
+  t.same(bookmark, { type: 'BOOKMARK', object: { apiVersion: `${G}/v1`, kind: 'VolumeSnapshot', metadata: { resourceVersion: rv } } });
+  const none = await fetch(`${address}${path}?watch=true&resourceVersion=${rv}&timeoutSeconds=1`);
+  t.equal((await none.text()).trim(), '', 'no bookmark without allowWatchBookmarks');
+});
+
+t.test('a core-group definition is served under /api/v1', async (t) => {
+  const widgets: ResourceDefinition = {
+    group: '',
+    version: 'v1',
+    kind: 'Widget',
+    listKind: 'WidgetList',
+    plural: 'widgets',
+    singular: 'widget',
+    namespaced: true,
+    schema: { type: 'object', properties: { spec: { type: 'object', properties: { size: { type: 'string' } } } } },
+    subresources: {},
+    strategy: {},
+    columns: [],
+  };
+  const { call } = await start(t, undefined, [widgets, ...volumeSnapshotDefinitions]);
+  t.same((await call('GET', '/api')).json.versions, ['v1']);
+  const rl = await call('GET', '/api/v1');
+  t.equal(rl.json.groupVersion, 'v1');
+  t.same(rl.json.resources.map((r: Json) => r.name), ['widgets']);
+  const created = await call('POST', '/api/v1/namespaces/ns1/widgets', { body: { apiVersion: 'v1', kind: 'Widget', metadata: { name: 'w' }, spec: { size: 'L' } } });
+  t.equal(created.status, 201);
+  t.equal(created.json.metadata.namespace, 'ns1');
+  t.equal((await call('GET', '/api/v1/widgets')).json.items.length, 1);
+  const nf = await call('GET', '/api/v1/namespaces/ns1/widgets/nope');
+  t.equal(nf.json.message, 'widgets "nope" not found');
+  const agg = await call('GET', '/api', { accept: 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList' });
+  t.equal(agg.json.items[0].versions[0].resources[0].resource, 'widgets');
+  const idx = await call('GET', '/openapi/v3');
+  t.ok(idx.json.paths['api/v1'], 'openapi v3 index lists api/v1');
+  t.equal((await call('GET', idx.json.paths['api/v1'].serverRelativeURL)).status, 200);
 });
