@@ -146,9 +146,10 @@ export class Binder {
   private async watchLoop(resource: string, fromRv: string): Promise<void> {
     let rv = fromRv;
     while (this.running) {
-      const w = this.registry.watch(resource, { resourceVersion: rv });
-      this.watches.add(w);
+      let w: RegistryWatch | undefined;
       try {
+        w = this.registry.watch(resource, { resourceVersion: rv });
+        this.watches.add(w);
         for await (const e of w) {
           if (!this.running) break;
           if (e.type === 'BOOKMARK') continue;
@@ -161,6 +162,7 @@ export class Binder {
         }
       } catch (err) {
         if (!this.running) break;
+        // 410 Expired and friends: list again and watch from there (what a reflector does).
         this.options.log.warn({ resource, err: (err as Error).message }, 'binder watch ended; listing again');
         await new Promise((r) => setTimeout(r, 200));
         try {
@@ -170,8 +172,10 @@ export class Binder {
           // the next round retries
         }
       } finally {
-        this.watches.delete(w);
-        w.stop();
+        if (w) {
+          this.watches.delete(w);
+          w.stop();
+        }
       }
     }
   }
