@@ -19,6 +19,11 @@ export async function handleList(ctx: HandlerContext): Promise<void> {
   const limit = intParam(q, 'limit');
   const rvMatch = resourceVersionMatchOf(q);
   const rv = q.get('resourceVersion') ?? undefined;
+  if (q.get('sendInitialEvents') !== null) {
+    throw StatusError.invalid({ group: 'meta.k8s.io', kind: 'ListOptions' }, '', [
+      fieldErrors.forbidden('sendInitialEvents', 'sendInitialEvents is forbidden for list'),
+    ]);
+  }
   if (rvMatch && !rv) {
     throw StatusError.invalid({ group: 'meta.k8s.io', kind: 'ListOptions' }, '', [
       fieldErrors.forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden unless resourceVersion is provided'),
