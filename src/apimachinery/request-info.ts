@@ -74,7 +74,10 @@ function splitPath(path: string): string[] {
   return trimmed === '' ? [] : trimmed.split('/');
 }
 
-function splitUrl(url: string): { rawPath: string; query: URLSearchParams } {
+function splitUrl(target: string): { rawPath: string; query: URLSearchParams } {
+  // an absolute-form request target (`GET http://host/apis/…`) names its path after the authority, as Go parses it
+  const absolute = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/.exec(target);
+  const url = absolute ? target.slice(absolute[0].length) || '/' : target;
   const hash = url.indexOf('#');
   const noHash = hash >= 0 ? url.slice(0, hash) : url;
   const q = noHash.indexOf('?');

@@ -76,6 +76,9 @@ const cases: [method: string, url: string, expect: Expect][] = [
   ['GET', `${base}//namespaces//default`, { namespace: '', resource: '', parts: ['', 'namespaces', '', 'default'] }],
   ['GET', `${base}/namespaces/default/volumesnapshots/s1?fieldSelector=%zz&watch=%`, { verb: 'get', name: 's1' }],
   ['GET', `${base}/volumesnapshots#frag?watch=true`, { verb: 'list', resource: 'volumesnapshots' }],
+  ['GET', `https://api.example:6443${base}/volumesnapshots?watch=1`, { verb: 'watch', resource: 'volumesnapshots', path: `${base}/volumesnapshots` }],
+  ['GET', 'http://host', { isResourceRequest: false, path: '/' }],
+  ['GET', `/x/http://host${base}/volumesnapshots`, { isResourceRequest: false }],
 ];
 
 t.test('parseRequestInfo table', async (t) => {
