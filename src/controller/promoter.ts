@@ -27,7 +27,7 @@ import {
   volumeRefOfPv,
 } from './restore-rules.js';
 import { VOLUME_SNAPSHOTS, VOLUME_SNAPSHOT_DATAS } from './snapshotter.js';
-import { fsTypeOfPv, snapshotIdOfData, sourceKindOfPv, zoneOfPv } from './volume-source-from-pv.js';
+import { fsTypeOfPv, snapshotIdOfData, sourceKindOfPv, volumeZoneOfPv } from './volume-source-from-pv.js';
 import type { ProcessResult } from './work-queue.js';
 
 export interface PromoterLogger {
@@ -82,7 +82,7 @@ export class Promoter {
     const snapshotId = snapshotIdOfData(data);
     if (!snapshotId) return this.fail(pvc, `VolumeSnapshotData "${data.metadata.name}" records no snapshot`, false);
     const original = data.spec.persistentVolumeRef?.name ? await this.o.cluster.getPersistentVolume(data.spec.persistentVolumeRef.name) : undefined;
-    const zone = original ? zoneOfPv(original) : undefined;
+    const zone = original ? volumeZoneOfPv(original) : undefined;
     const requested = Number(quantityBytes(pvc.spec?.resources?.requests?.storage) ?? 0n);
     const fsType = (original && fsTypeOfPv(original)) ?? data.spec.awsElasticBlockStore?.fsType;
 

@@ -28,6 +28,18 @@ export function zoneOfPv(pv: PersistentVolume): string | undefined {
   return undefined;
 }
 
+/** The zone of the PV's volume: its labels or node affinity, else what its volume ID says (`aws://<zone>/vol-…`). */
+export function volumeZoneOfPv(pv: PersistentVolume): string | undefined {
+  const zone = zoneOfPv(pv);
+  if (zone) return zone;
+  try {
+    const source = volumeSourceFromPv(pv);
+    return source.type === 'hostpath' ? undefined : source.zone;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The plain description of a PV's source, or a terminal CloudError naming what is not supported. */
 export function plainSourceOfPv(pv: PersistentVolume): PlainVolumeSource {
   const spec = pv.spec ?? {};

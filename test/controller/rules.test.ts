@@ -6,6 +6,7 @@ import {
   sourceKindOfPv,
   volumeSourceFromPv,
   zoneOfPv,
+  volumeZoneOfPv,
 } from '../../src/controller/volume-source-from-pv.js';
 import {
   buildRestoredPv,
@@ -88,6 +89,9 @@ t.test('PV → cloud VolumeSource', async (t) => {
     t.ok(isCloudError(err) && !err.retryable && re.test(err.message), name);
   }
   t.equal(zoneOfPv(pv({}, { 'topology.kubernetes.io/zone': 'a__b' })), undefined, 'multi-zone label names no zone');
+  t.equal(volumeZoneOfPv(pv({ awsElasticBlockStore: { volumeID: 'aws://us-east-1c/vol-0abc' } })), 'us-east-1c', 'zone from the EBS volume ID');
+  t.equal(volumeZoneOfPv(pv({ csi: { driver: 'pd.csi.storage.gke.io', volumeHandle: 'projects/p/zones/z2/disks/d' } })), 'z2', 'zone from the PD handle');
+  t.equal(volumeZoneOfPv(pv({ hostPath: { path: '/x' } })), undefined);
   t.equal(sourceKindOfPv(pv({ csi: { driver: 'd', volumeHandle: 'h' } })), 'csi');
   t.equal(sourceKindOfPv(undefined), 'in-tree');
 });
