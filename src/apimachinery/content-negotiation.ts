@@ -65,6 +65,11 @@ function formatOf(r: MediaRange, allowYaml: boolean): 'json' | 'yaml' | undefine
   return undefined;
 }
 
+/** The matched clause's parameters in the client's order, as kube-apiserver echoes them (`application/json;as=Table;v=v1;g=meta.k8s.io`). */
+export function echoParams(r: MediaRange): string {
+  return ['application/json', ...Object.entries(r.params).map(([k, v]) => `${k}=${v}`)].join(';');
+}
+
 export function negotiate(accept: string | undefined, target: NegotiationTarget): Negotiated {
   const ranges = parseAccept(accept);
   if (ranges.length === 0) return { format: 'json', contentType: JSON_TYPE };
@@ -80,12 +85,7 @@ export function negotiate(accept: string | undefined, target: NegotiationTarget)
     const v = r.params.v;
     if (g !== 'meta.k8s.io' || (v !== 'v1' && v !== 'v1beta1')) continue;
     if (!target.transforms.includes(as as Transform)) continue;
-    return {
-      format: 'json',
-      transform: as as Transform,
-      transformVersion: v,
-      contentType: `application/json;as=${as};g=meta.k8s.io;v=${v}`,
-    };
+    return { format: 'json', transform: as as Transform, transformVersion: v, contentType: echoParams(r) };
   }
   throw StatusError.notAcceptable([JSON_TYPE, 'application/yaml']);
 }

@@ -8,7 +8,7 @@ import {
   apiVersionOf,
   type ResourceDefinition,
 } from './resource-definition.js';
-import { parseAccept } from './content-negotiation.js';
+import { echoParams, parseAccept } from './content-negotiation.js';
 import { StatusError } from './status-error.js';
 import { encodeJson } from './json-encoding.js';
 
@@ -156,7 +156,7 @@ export function negotiateDiscovery(accept: string | undefined, aggregatedAllowed
     const { as, g, v } = r.params;
     if (!as) return { kind: 'legacy' };
     if (aggregatedAllowed && as === 'APIGroupDiscoveryList' && g === 'apidiscovery.k8s.io' && (v === 'v2' || v === 'v2beta1')) {
-      return { kind: 'aggregated', version: v, contentType: `application/json;g=apidiscovery.k8s.io;v=${v};as=APIGroupDiscoveryList` };
+      return { kind: 'aggregated', version: v, contentType: echoParams(r) };
     }
   }
   throw StatusError.notAcceptable(['application/json', 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList']);

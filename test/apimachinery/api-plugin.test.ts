@@ -145,7 +145,7 @@ t.test('create, get, table, yaml, warnings, strict, 415, 413', async (t) => {
   t.equal(yaml.headers.get('content-type'), 'application/yaml');
   t.match(yaml.text, /persistentVolumeClaimName: pvc1/);
   const table = await call('GET', `${BASE}/namespaces/default/volumesnapshots?limit=500`, { accept: TABLE_ACCEPT });
-  t.equal(table.headers.get('content-type'), 'application/json;as=Table;g=meta.k8s.io;v=v1');
+  t.equal(table.headers.get('content-type'), 'application/json;as=Table;v=v1;g=meta.k8s.io');
   t.equal(table.json.kind, 'Table');
   t.same(table.json.columnDefinitions.map((c: Json) => c.name), ['Name', 'PVC', 'Status', 'RestoreSize', 'Age', 'SnapshotData', 'Message']);
   t.same(table.json.rows.map((r: Json) => r.cells[0]), ['a', 'b', 'yml']);

@@ -18,10 +18,11 @@ t.test('negotiation table', async (t) => {
     ['application/yaml', 'application/yaml', undefined],
     [
       'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json',
-      'application/json;as=Table;g=meta.k8s.io;v=v1',
+      'application/json;as=Table;v=v1;g=meta.k8s.io',
       'Table',
     ],
-    ['application/json;as=Table;v=v1beta1;g=meta.k8s.io', 'application/json;as=Table;g=meta.k8s.io;v=v1beta1', 'Table'],
+    ['application/json;as=Table;v=v1beta1;g=meta.k8s.io', 'application/json;as=Table;v=v1beta1;g=meta.k8s.io', 'Table'],
+    ['application/json;g=meta.k8s.io;v=v1;as=Table', 'application/json;g=meta.k8s.io;v=v1;as=Table', 'Table'],
     [
       'application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json',
       'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1',
