@@ -1,7 +1,7 @@
 import t from 'tap';
 import { parseRequestInfo, decodePath, hasMalformedEscape, assertValidNameParameter, type RequestInfo } from '../../src/apimachinery/request-info.js';
 
-const G = 'volumesnapshot.external-storage.k8s.io';
+const G = 'stuff.example.com';
 const base = `/apis/${G}/v1`;
 
 type Expect = Partial<RequestInfo>;
@@ -34,25 +34,25 @@ const cases: [method: string, url: string, expect: Expect][] = [
   ['OPTIONS', '/api/v1/namespaces/other/pods', { verb: '', isResourceRequest: true }],
   ['GET', '/api/v1/proxy/namespaces/other/pods/foo/a/b', { verb: 'proxy', resource: 'pods', name: 'foo', subresource: '' }],
   // our group
-  ['GET', `${base}/volumesnapshots`, { verb: 'list', apiPrefix: 'apis', apiGroup: G, apiVersion: 'v1', resource: 'volumesnapshots' }],
-  ['GET', `${base}/namespaces/default/volumesnapshots`, { verb: 'list', namespace: 'default', resource: 'volumesnapshots' }],
-  ['GET', `${base}/namespaces/default/volumesnapshots/s1`, { verb: 'get', name: 's1', isResourceRequest: true }],
-  ['PUT', `${base}/namespaces/default/volumesnapshots/s1/status`, { verb: 'update', name: 's1', subresource: 'status' }],
-  ['GET', `${base}/volumesnapshotdatas/d1`, { verb: 'get', namespace: '', resource: 'volumesnapshotdatas', name: 'd1' }],
-  ['DELETE', `${base}/namespaces/default/volumesnapshots`, { verb: 'deletecollection' }],
-  ['GET', `${base}/namespaces/default/volumesnapshots/s1/status/extra/parts`, { subresource: 'status', parts: ['volumesnapshots', 's1', 'status', 'extra', 'parts'] }],
-  ['GET', `${base}/watch/namespaces/default/volumesnapshots/s1`, { verb: 'watch', name: 's1' }],
+  ['GET', `${base}/widgets`, { verb: 'list', apiPrefix: 'apis', apiGroup: G, apiVersion: 'v1', resource: 'widgets' }],
+  ['GET', `${base}/namespaces/default/widgets`, { verb: 'list', namespace: 'default', resource: 'widgets' }],
+  ['GET', `${base}/namespaces/default/widgets/s1`, { verb: 'get', name: 's1', isResourceRequest: true }],
+  ['PUT', `${base}/namespaces/default/widgets/s1/status`, { verb: 'update', name: 's1', subresource: 'status' }],
+  ['GET', `${base}/gadgets/d1`, { verb: 'get', namespace: '', resource: 'gadgets', name: 'd1' }],
+  ['DELETE', `${base}/namespaces/default/widgets`, { verb: 'deletecollection' }],
+  ['GET', `${base}/namespaces/default/widgets/s1/status/extra/parts`, { subresource: 'status', parts: ['widgets', 's1', 'status', 'extra', 'parts'] }],
+  ['GET', `${base}/watch/namespaces/default/widgets/s1`, { verb: 'watch', name: 's1' }],
   // fieldSelector metadata.name names the object for authorization
-  ['GET', `${base}/namespaces/default/volumesnapshots?fieldSelector=metadata.name%3Ds1`, { verb: 'list', name: 's1' }],
-  ['GET', `${base}/namespaces/default/volumesnapshots?watch=true&fieldSelector=metadata.name==s1`, { verb: 'watch', name: 's1' }],
-  ['GET', `${base}/volumesnapshots?fieldSelector=metadata.name!=s1`, { verb: 'list', name: '' }],
-  ['GET', `${base}/volumesnapshots?fieldSelector=metadata.name=a%2Fb`, { verb: 'list', name: '' }],
-  ['GET', `${base}/volumesnapshots?fieldSelector=metadata.name=..`, { verb: 'list', name: '' }],
-  ['GET', `${base}/volumesnapshots?fieldSelector=metadata.name=s1&labelSelector=a%20b`, { verb: 'list', name: '' }],
-  ['GET', `${base}/volumesnapshots?fieldSelector=metadata.name=s1&limit=abc&watch=1`, { verb: 'watch', name: '' }],
-  ['GET', `${base}/volumesnapshots?fieldSelector=metadata.name=s1,spec.x=y`, { verb: 'list', name: 's1' }],
-  ['GET', `${base}/volumesnapshots?fieldSelector=metadata.name=s\\1`, { verb: 'list', name: '' }],
-  ['DELETE', `${base}/volumesnapshots?fieldSelector=metadata.name=s1`, { verb: 'deletecollection', name: '' }],
+  ['GET', `${base}/namespaces/default/widgets?fieldSelector=metadata.name%3Ds1`, { verb: 'list', name: 's1' }],
+  ['GET', `${base}/namespaces/default/widgets?watch=true&fieldSelector=metadata.name==s1`, { verb: 'watch', name: 's1' }],
+  ['GET', `${base}/widgets?fieldSelector=metadata.name!=s1`, { verb: 'list', name: '' }],
+  ['GET', `${base}/widgets?fieldSelector=metadata.name=a%2Fb`, { verb: 'list', name: '' }],
+  ['GET', `${base}/widgets?fieldSelector=metadata.name=..`, { verb: 'list', name: '' }],
+  ['GET', `${base}/widgets?fieldSelector=metadata.name=s1&labelSelector=a%20b`, { verb: 'list', name: '' }],
+  ['GET', `${base}/widgets?fieldSelector=metadata.name=s1&limit=abc&watch=1`, { verb: 'watch', name: '' }],
+  ['GET', `${base}/widgets?fieldSelector=metadata.name=s1,spec.x=y`, { verb: 'list', name: 's1' }],
+  ['GET', `${base}/widgets?fieldSelector=metadata.name=s\\1`, { verb: 'list', name: '' }],
+  ['DELETE', `${base}/widgets?fieldSelector=metadata.name=s1`, { verb: 'deletecollection', name: '' }],
   // non-resource requests
   ['GET', '/', { isResourceRequest: false, verb: 'get', path: '/' }],
   ['GET', '/healthz', { isResourceRequest: false, verb: 'get' }],
@@ -67,18 +67,18 @@ const cases: [method: string, url: string, expect: Expect][] = [
   ['PATCH', '/metrics', { isResourceRequest: false, verb: 'patch' }],
   ['GET', '/api/v1/watch', { isResourceRequest: true, verb: 'get', resource: '' }],
   // hostile paths: decoded like Go's URL.Path, never thrown
-  ['GET', `${base}/namespaces/default/volumesnapshots/..%2F..%2Fsecrets`, { name: '..', subresource: '..', parts: ['volumesnapshots', '..', '..', 'secrets'] }],
-  ['GET', `${base}/namespaces/default/volumesnapshots/%E2%9C%93`, { name: '\u2713' }],
-  ['GET', `${base}/namespaces/default/volumesnapshots/%zz`, { name: '%zz' }],
-  ['GET', `${base}/namespaces/default/volumesnapshots/%`, { name: '%' }],
-  ['GET', `${base}/namespaces/default/volumesnapshots/%FF`, { name: '\ufffd' }],
-  ['GET', `${base}/namespaces/default/volumesnapshots/a%00b`, { name: 'a\u0000b' }],
+  ['GET', `${base}/namespaces/default/widgets/..%2F..%2Fsecrets`, { name: '..', subresource: '..', parts: ['widgets', '..', '..', 'secrets'] }],
+  ['GET', `${base}/namespaces/default/widgets/%E2%9C%93`, { name: '\u2713' }],
+  ['GET', `${base}/namespaces/default/widgets/%zz`, { name: '%zz' }],
+  ['GET', `${base}/namespaces/default/widgets/%`, { name: '%' }],
+  ['GET', `${base}/namespaces/default/widgets/%FF`, { name: '\ufffd' }],
+  ['GET', `${base}/namespaces/default/widgets/a%00b`, { name: 'a\u0000b' }],
   ['GET', `${base}//namespaces//default`, { namespace: '', resource: '', parts: ['', 'namespaces', '', 'default'] }],
-  ['GET', `${base}/namespaces/default/volumesnapshots/s1?fieldSelector=%zz&watch=%`, { verb: 'get', name: 's1' }],
-  ['GET', `${base}/volumesnapshots#frag?watch=true`, { verb: 'list', resource: 'volumesnapshots' }],
-  ['GET', `https://api.example:6443${base}/volumesnapshots?watch=1`, { verb: 'watch', resource: 'volumesnapshots', path: `${base}/volumesnapshots` }],
+  ['GET', `${base}/namespaces/default/widgets/s1?fieldSelector=%zz&watch=%`, { verb: 'get', name: 's1' }],
+  ['GET', `${base}/widgets#frag?watch=true`, { verb: 'list', resource: 'widgets' }],
+  ['GET', `https://api.example:6443${base}/widgets?watch=1`, { verb: 'watch', resource: 'widgets', path: `${base}/widgets` }],
   ['GET', 'http://host', { isResourceRequest: false, path: '/' }],
-  ['GET', `/x/http://host${base}/volumesnapshots`, { isResourceRequest: false }],
+  ['GET', `/x/http://host${base}/widgets`, { isResourceRequest: false }],
 ];
 
 t.test('parseRequestInfo table', async (t) => {
@@ -90,18 +90,18 @@ t.test('parseRequestInfo table', async (t) => {
 });
 
 t.test('full result of a namespaced get', async (t) => {
-  t.strictSame(parseRequestInfo('GET', `${base}/namespaces/ns/volumesnapshots/s/status?x=1`), {
+  t.strictSame(parseRequestInfo('GET', `${base}/namespaces/ns/widgets/s/status?x=1`), {
     isResourceRequest: true,
-    path: `${base}/namespaces/ns/volumesnapshots/s/status`,
+    path: `${base}/namespaces/ns/widgets/s/status`,
     verb: 'get',
     apiPrefix: 'apis',
     apiGroup: G,
     apiVersion: 'v1',
     namespace: 'ns',
-    resource: 'volumesnapshots',
+    resource: 'widgets',
     subresource: 'status',
     name: 's',
-    parts: ['volumesnapshots', 's', 'status'],
+    parts: ['widgets', 's', 'status'],
   });
 });
 
@@ -124,7 +124,7 @@ t.test('decodePath and hasMalformedEscape', async (t) => {
 });
 
 t.test('huge inputs stay linear and never throw', async (t) => {
-  const long = `${base}/namespaces/default/volumesnapshots/${'a/'.repeat(200_000)}`;
+  const long = `${base}/namespaces/default/widgets/${'a/'.repeat(200_000)}`;
   const info = parseRequestInfo('GET', long);
   t.equal(info.name, 'a');
   t.equal(info.parts.length, 200_001);
