@@ -1,11 +1,14 @@
 // The command line: kube-style flags (as kube-apiserver names them) → one typed options object.
 // Parsing is pure; main.ts decides what to do with errors (exit 2 with a one-line reason, before anything is written).
+// The flags of delegated authn/authz and of the worker live beside the code they configure and are composed here.
+import { delegationFlags, type DelegationFlagValues } from './server/delegation-flags.js';
+import { workerFlags, type WorkerFlagValues } from './controller/worker-flags.js';
 
 export type CloudProviderName = 'aws' | 'gce' | 'hostpath';
 export type StorageBackend = 'sqlite' | 'etcd';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 
-export interface ServeOptions {
+export interface ServeOptions extends DelegationFlagValues, WorkerFlagValues {
   securePort: number;
   bindAddress: string;
   certDir: string;
@@ -24,6 +27,13 @@ export interface ServeOptions {
   admissionClientCaFile?: string;
   logLevel: LogLevel;
   shutdownTimeoutSeconds: number;
+  clusterId?: string;
+  awsRegion?: string;
+  awsEndpoint?: string;
+  gceProject?: string;
+  gceEndpoint?: string;
+  cloudQps: number;
+  cloudBurst: number;
 }
 
 export interface CertsOptions {
@@ -33,7 +43,7 @@ export interface CertsOptions {
   securePort: number;
 }
 
-type FlagType = 'string' | 'int' | 'bool' | 'enum' | 'duration-seconds';
+type FlagType = 'string' | 'int' | 'number' | 'bool' | 'enum' | 'duration-seconds';
 
 export interface FlagSpec<K extends string = string> {
   name: string;
@@ -80,7 +90,56 @@ const common = {
   },
 } as const satisfies Record<string, FlagSpec>;
 
-export const serveFlags: FlagSpec<keyof ServeOptions>[] = [
+const cloudFlags: FlagSpec<keyof ServeOptions>[] = [
+  {
+    name: 'cluster-id',
+    key: 'clusterId',
+    type: 'string',
+    help: 'Tags (AWS) or labels (GCE) what the worker creates as owned by this cluster: kubernetes.io/cluster/<id>=owned.',
+  },
+  {
+    name: 'aws-region',
+    key: 'awsRegion',
+    type: 'string',
+    help: 'EC2 region. Default: AWS_REGION, then AWS_DEFAULT_REGION, then the region of the volume\'s zone.',
+  },
+  {
+    name: 'aws-endpoint',
+    key: 'awsEndpoint',
+    type: 'string',
+    help: 'EC2 endpoint URL override (VPC endpoints, tests). Default: the SDK\'s regional endpoint.',
+  },
+  {
+    name: 'gce-project',
+    key: 'gceProject',
+    type: 'string',
+    help: 'Compute Engine project. Default: the project of the application default credentials.',
+  },
+  {
+    name: 'gce-endpoint',
+    key: 'gceEndpoint',
+    type: 'string',
+    help: 'Compute Engine endpoint URL override (tests). Default: https://compute.googleapis.com.',
+  },
+  {
+    name: 'cloud-qps',
+    key: 'cloudQps',
+    type: 'number',
+    default: 5,
+    check: (v) => (Number(v) >= 0 ? undefined : 'must not be negative'),
+    help: 'Client-side limit of cloud API calls per second (0 = no limit); throttling answers also pause every call.',
+  },
+  {
+    name: 'cloud-burst',
+    key: 'cloudBurst',
+    type: 'int',
+    default: 10,
+    check: (v) => (Number(v) >= 1 ? undefined : 'must be at least 1'),
+    help: 'Cloud API calls allowed at once above --cloud-qps.',
+  },
+];
+
+const coreServeFlags: FlagSpec<keyof ServeOptions>[] = [
   common.securePort,
   {
     name: 'bind-address',
@@ -185,6 +244,13 @@ export const serveFlags: FlagSpec<keyof ServeOptions>[] = [
   },
 ];
 
+export const serveFlags: FlagSpec<keyof ServeOptions>[] = [
+  ...coreServeFlags,
+  ...cloudFlags,
+  ...(workerFlags as FlagSpec<keyof ServeOptions>[]),
+  ...(delegationFlags as FlagSpec<keyof ServeOptions>[]),
+];
+
 export const certsFlags: FlagSpec<keyof CertsOptions>[] = [
   common.certDir,
   common.serviceName,
@@ -221,6 +287,10 @@ function convert(spec: FlagSpec, raw: string): unknown {
       break;
     case 'int':
       if (!/^-?\d+$/.test(raw)) throw bad('strconv.ParseInt: parsing "' + raw + '": invalid syntax');
+      value = Number(raw);
+      break;
+    case 'number':
+      if (!/^-?\d+(\.\d+)?$/.test(raw)) throw bad('strconv.ParseFloat: parsing "' + raw + '": invalid syntax');
       value = Number(raw);
       break;
     case 'bool':
@@ -279,7 +349,7 @@ export function validateServeOptions(o: ServeOptions): void {
 export function usage(command: string, summary: string, specs: FlagSpec[]): string {
   const lines = [`Usage: volumesnapshot-apiserver ${command} [flags]`, '', summary, '', 'Flags:'];
   for (const s of specs) {
-    const kind = s.type === 'bool' ? '' : s.type === 'enum' ? ` ${s.values!.join('|')}` : s.type === 'int' ? ' int' : s.type === 'duration-seconds' ? ' duration' : ' string';
+    const kind = s.type === 'bool' ? '' : s.type === 'enum' ? ` ${s.values!.join('|')}` : s.type === 'int' ? ' int' : s.type === 'number' ? ' float' : s.type === 'duration-seconds' ? ' duration' : ' string';
     const def = s.default === undefined || s.default === false ? '' : ` (default ${s.type === 'duration-seconds' ? `${s.default}s` : JSON.stringify(s.default)})`;
     lines.push(`      --${s.name}${kind}`);
     lines.push(`          ${s.help}${def}`);

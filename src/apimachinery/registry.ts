@@ -2,6 +2,7 @@
 // all object-meta rules live here, so the HTTP handlers and in-process callers (the embedded worker, the local
 // cluster) get the same uid/resourceVersion/generation/status/finalizer/managedFields behaviour and validation.
 
+import type { AdmissionPlugin } from './admission-hook.js';
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { StorageError, type Store, type StoredObject, type WatchEvent } from '../storage/store.js';
@@ -130,6 +131,8 @@ export type ResourceRef = ResourceDefinition | string;
 export interface RegistryOptions {
   store: Store;
   definitions: ResourceDefinition[];
+  /** Admission run around every create, update and delete (the local cluster's NamespaceLifecycle and PVC webhooks). */
+  admission?: AdmissionPlugin;
   clock?: () => Date;
   uid?: () => string;
 }
@@ -175,9 +178,11 @@ export class Registry {
   private readonly validators = new Map<ResourceDefinition, ObjectValidator>();
   private readonly clock: () => Date;
   private readonly newUid: () => string;
+  private readonly admission: AdmissionPlugin;
 
   constructor(options: RegistryOptions) {
     this.store = options.store;
+    this.admission = options.admission ?? {};
     this.defs = [...options.definitions];
     this.clock = options.clock ?? (() => new Date());
     this.newUid = options.uid ?? randomUUID;
@@ -253,8 +258,8 @@ export class Registry {
   ): Promise<KubeObject> {
     const def = this.resolve(ref);
     const gr = groupResource(def);
-    const obj = this.decodeIncoming(def, body, options);
-    const meta = obj.metadata;
+    let obj = this.decodeIncoming(def, body, options);
+    let meta = obj.metadata;
     if (def.namespaced) {
       if (options.namespace !== undefined && options.namespace !== '') {
         if (meta.namespace && meta.namespace !== options.namespace) {
@@ -267,6 +272,23 @@ export class Registry {
     }
     if (meta.resourceVersion) {
       throw StatusError.badRequest('resourceVersion should not be set on objects to be created');
+    }
+    const admissionAttrs = {
+      operation: 'CREATE' as const,
+      def,
+      namespace: meta.namespace,
+      name: meta.name ?? '',
+      user: options.user,
+      dryRun: !!options.dryRun,
+      fieldManager: options.fieldManager,
+      warnings: options.warnings,
+    };
+    if (this.admission.mutate) {
+      const mutated = await this.admission.mutate({ ...admissionAttrs, object: obj });
+      if (mutated) {
+        obj = mutated;
+        meta = obj.metadata;
+      }
     }
     const now = rfc3339(this.clock());
     // rest.BeforeCreate + FillObjectMetaSystemFields
@@ -283,6 +305,7 @@ export class Registry {
     if (generated) meta.name = generateName(meta.generateName as string);
 
     this.assertValid(def, obj, this.validateCreate(def, obj));
+    await this.admission.validate?.({ ...admissionAttrs, name: meta.name, object: obj });
     const manager = options.fieldManager ?? managerFromUserAgent(options.userAgent);
     if (managedFields) {
       meta.managedFields = managedFields;
@@ -391,10 +414,25 @@ export class Registry {
     let result: KubeObject | undefined;
     let deleteAfter = false;
     let dryRunResult: KubeObject | undefined;
-    const mutate = (stored: StoredObject | undefined): StoredObject | undefined => {
+    const admissionAttrs = {
+      operation: 'UPDATE' as const,
+      def,
+      subresource: req.subresource,
+      namespace: target.namespace || undefined,
+      name: req.name,
+      user: req.user,
+      dryRun: !!req.dryRun,
+      fieldManager: req.fieldManager,
+      warnings: req.warnings,
+    };
+    const mutate = async (stored: StoredObject | undefined): Promise<StoredObject | undefined> => {
       if (!stored) throw StatusError.notFound(gr, req.name);
       const current = stored as KubeObject;
-      const incoming = produce(current);
+      let incoming = produce(current);
+      if (this.admission.mutate) {
+        const mutated = await this.admission.mutate({ ...admissionAttrs, object: incoming, oldObject: current });
+        if (mutated) incoming = mutated;
+      }
       if (incoming.metadata.resourceVersion !== current.metadata.resourceVersion) throw StatusError.staleUpdate(gr, req.name);
       if (incoming.metadata.uid && incoming.metadata.uid !== current.metadata.uid) {
         throw StatusError.conflict(
@@ -405,6 +443,7 @@ export class Registry {
       }
       const next = this.prepareUpdate(def, incoming, current, req, managedFieldsOf?.(current));
       this.assertValid(def, next, [...this.validateCreate(def, next), ...this.validateUpdate(def, next, current, req.subresource)]);
+      await this.admission.validate?.({ ...admissionAttrs, object: next, oldObject: current });
       deleteAfter = !!next.metadata.deletionTimestamp && !((next.metadata.finalizers as string[] | undefined)?.length);
       if (isDeepStrictEqual(next, current)) {
         result = current;
@@ -571,6 +610,15 @@ export class Registry {
     const current = (await this.wrap(gr, req.name, () => this.store.get(target))) as KubeObject | undefined;
     if (!current) throw StatusError.notFound(gr, req.name);
     checkPreconditions(gr, req.name, current, req.preconditions);
+    await this.admission.validate?.({
+      operation: 'DELETE',
+      def,
+      namespace: target.namespace || undefined,
+      name: req.name,
+      oldObject: current,
+      user: req.user,
+      dryRun: !!req.dryRun,
+    });
     const finalizers = (current.metadata.finalizers as string[] | undefined) ?? [];
     if (finalizers.length > 0) {
       if (current.metadata.deletionTimestamp) return current;

@@ -1,6 +1,8 @@
 // The HTTPS front door: TLS, authentication, one log line per request, Status-shaped errors, health and version.
 // What is served behind it (the API machinery, admission) is mounted by the caller through `mount`.
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { ServerResponse } from 'node:http';
+import { Counter, Histogram, type Registry as PromRegistry } from 'prom-client';
 import type { TLSSocket } from 'node:tls';
 import type { UserInfo } from '../apimachinery/user-info.js';
 import { parseRequestInfo, type RequestInfo } from '../apimachinery/request-info.js';
@@ -58,6 +60,10 @@ export interface ServerOptions {
   mount?: (app: FastifyInstance) => Promise<void>;
   /** Paths that skip authentication entirely (the admission webhooks, which kube-apiserver calls without credentials). */
   unauthenticatedPaths?: string[];
+  /** Removes front-proxy identity headers from requests that skip authentication, so nothing downstream trusts them. */
+  stripIdentityHeaders?: (req: FastifyRequest['raw']) => void;
+  /** Where request metrics go, and what GET /metrics exposes (Prometheus text format). */
+  metrics?: PromRegistry;
 }
 
 export const ANONYMOUS: UserInfo = { username: 'system:anonymous', groups: ['system:unauthenticated'] };
@@ -127,10 +133,27 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   const authorizer = opts.authorizer ?? alwaysAllow;
   const alwaysAllowPaths = new Set(opts.alwaysAllowPaths ?? ['/healthz', '/readyz', '/livez', '/version']);
 
-  app.addHook('onRequest', async (req) => {
+  // Watches are long-running responses; at shutdown they are ended cleanly (the client sees the stream close and
+  // re-lists elsewhere) instead of holding the process until the deadline.
+  const longRunning = new Set<ServerResponse>();
+  app.addHook('preClose', async () => {
+    for (const res of longRunning) if (!res.writableEnded) res.end();
+  });
+
+  const requestMetrics = opts.metrics ? createRequestMetrics(opts.metrics) : undefined;
+
+  app.addHook('onRequest', async (req, reply) => {
     (req as FastifyRequest & { startedAt?: bigint }).startedAt = process.hrtime.bigint();
     const p = pathOf(req.url);
-    if (openPaths.has(p)) return;
+    if (isWatch(req.url)) {
+      const res = reply.raw;
+      longRunning.add(res);
+      res.on('close', () => longRunning.delete(res));
+    }
+    if (openPaths.has(p)) {
+      opts.stripIdentityHeaders?.(req.raw);
+      return;
+    }
     const user = await opts.authenticator.authenticate(req);
     const healthPath = ANONYMOUS_PATHS.has(p) || p.startsWith('/healthz/') || p.startsWith('/livez/') || p.startsWith('/readyz/');
     if (!user && !healthPath) throw StatusError.unauthorized();
@@ -144,6 +167,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   app.addHook('onResponse', async (req, reply) => {
     const started = (req as FastifyRequest & { startedAt?: bigint }).startedAt;
     const latencyMs = started ? Number(process.hrtime.bigint() - started) / 1e6 : undefined;
+    requestMetrics?.observe(req.method, req.url, reply.statusCode, latencyMs);
     req.log.info(
       {
         user: req.user?.username,
@@ -173,6 +197,47 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     reply.header('content-type', 'application/json').send(encodeJson(versionInfo()));
   });
 
+  if (opts.metrics) {
+    const registry = opts.metrics;
+    app.get('/metrics', async (_req, reply) => {
+      reply.header('content-type', registry.contentType).send(await registry.metrics());
+    });
+  }
+
   if (opts.mount) await opts.mount(app);
   return app;
+}
+
+function isWatch(url: string): boolean {
+  return /[?&]watch=(true|1)(&|$)/.test(url) || url.includes('/watch/');
+}
+
+/** apiserver_request_total / _duration_seconds, labelled as kube-apiserver labels them (verb, resource, code). */
+function createRequestMetrics(registry: PromRegistry) {
+  const total = new Counter({
+    name: 'apiserver_request_total',
+    help: 'Counter of requests, by verb, group, resource, subresource and HTTP code.',
+    labelNames: ['verb', 'group', 'resource', 'subresource', 'code'],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'apiserver_request_duration_seconds',
+    help: 'Response latency by verb, group and resource (watches excluded).',
+    labelNames: ['verb', 'group', 'resource'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  return {
+    observe(method: string, url: string, code: number, latencyMs: number | undefined) {
+      const info = parseRequestInfo(method, url);
+      // Unknown paths (404) are not labelled by what they asked for: clients must not be able to mint label values.
+      const labels = info.isResourceRequest && code !== 404
+        ? { verb: info.verb, group: info.apiGroup, resource: info.resource, subresource: info.subresource }
+        : { verb: info.verb, group: '', resource: '', subresource: '' };
+      total.inc({ ...labels, code: String(code) });
+      if (latencyMs !== undefined && info.verb !== 'watch') {
+        duration.observe({ verb: labels.verb, group: labels.group, resource: labels.resource }, latencyMs / 1000);
+      }
+    },
+  };
 }
