@@ -37,11 +37,11 @@ spec:
  * before, not after, the strategy — the hook proper runs validate on the prepared object).
  */
 class AdmittingRegistry extends Registry {
-  admission: AdmissionPlugin | undefined;
+  admissionPlugin: AdmissionPlugin | undefined;
 
   override async create(ref: ResourceRef, body: unknown, options: WriteOptions & { namespace?: string } = {}): Promise<KubeObject> {
     const def = this.resolve(ref);
-    const admission = this.admission!;
+    const admission = this.admissionPlugin!;
     const obj = body as KubeObject;
     const attrs = {
       operation: 'CREATE' as const,
@@ -63,7 +63,7 @@ async function start(t: { teardown(fn: () => unknown): void }) {
   const store = SqliteStore.open({ path: ':memory:' });
   const cluster = createLocalCluster(() => registry, { log: noopLog, resyncMs: 60_000 });
   const registry = new AdmittingRegistry({ store, definitions: [...volumeSnapshotDefinitions, ...cluster.definitions] });
-  registry.admission = cluster.admission;
+  registry.admissionPlugin = cluster.admission;
   await cluster.start();
   const app = Fastify();
   app.addHook('onRequest', async (req) => {
