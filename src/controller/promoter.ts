@@ -5,7 +5,7 @@
 
 import type { Registry } from '../apimachinery/registry.js';
 import { StatusError } from '../apimachinery/status-error.js';
-import type { VolumeSnapshot, VolumeSnapshotData } from '../apis/volumesnapshot/v1/types.js';
+import { PROMOTER_PROVISIONER, type VolumeSnapshot, type VolumeSnapshotData } from '../apis/volumesnapshot/v1/types.js';
 import { isCloudError, type CloudProvider } from '../cloud/index.js';
 import {
   isAlreadyExists,
@@ -17,6 +17,8 @@ import {
 import type { EventRecorder } from './event-recorder.js';
 import type { OperationTracker } from './metrics.js';
 import {
+  ANN_BETA_STORAGE_PROVISIONER,
+  ANN_STORAGE_PROVISIONER,
   buildRestoredPv,
   quantityBytes,
   restoreProblem,
@@ -165,6 +167,8 @@ export function restoreInProgress(claims: readonly PersistentVolumeClaim[], snap
   return claims.some(
     (c) =>
       c.metadata.namespace === snapshot.metadata.namespace &&
+      // Addressed to us by the PV controller: a claim nobody will provision must not hold the snapshot for ever.
+      (c.metadata.annotations?.[ANN_STORAGE_PROVISIONER] ?? c.metadata.annotations?.[ANN_BETA_STORAGE_PROVISIONER]) === PROMOTER_PROVISIONER &&
       !c.metadata.deletionTimestamp &&
       !c.spec?.volumeName &&
       (c.status?.phase ?? 'Pending') === 'Pending' &&

@@ -108,6 +108,8 @@ export function createWorker(options: WorkerOptions): Worker {
   };
 
   let running: Running | undefined;
+  /** What a start in progress has set up so far (undone when it fails). */
+  let partial: Running | undefined;
   let starting: Promise<void> | undefined;
   let started = false;
   let synced = false;
@@ -143,8 +145,14 @@ export function createWorker(options: WorkerOptions): Worker {
       index(snap, deleted);
       if (!deleted) queue.add(`vs/${snap.metadata.namespace}/${snap.metadata.name}`);
     };
+    // A restore that ends (bound or deleted) may release a snapshot whose deletion waits for it.
+    const wakeRestored = (pvc: PersistentVolumeClaim) => {
+      const snap = restoreSnapshotName(pvc);
+      if (snap) queue.add(`vs/${pvc.metadata.namespace}/${snap}`);
+    };
     const onClaim = (pvc: PersistentVolumeClaim) => {
       if (restoreSnapshotName(pvc)) queue.add(`pvc/${pvc.metadata.namespace}/${pvc.metadata.name}`);
+      if (pvc.spec?.volumeName) wakeRestored(pvc);
       if (pvc.status?.phase === 'Bound') {
         for (const k of byClaim.get(`${pvc.metadata.namespace}/${pvc.metadata.name}`) ?? []) queue.add(`vs/${k}`);
       }
@@ -161,8 +169,19 @@ export function createWorker(options: WorkerOptions): Worker {
       for (const item of list.items) addSnapshot(item as unknown as VolumeSnapshot);
       return list.metadata.resourceVersion;
     };
+    const r: Running = {
+      queue,
+      run: Promise.resolve(),
+      stopWatch: () => {
+        watching = false;
+        stopCurrent?.();
+      },
+      watchLoop: Promise.resolve(),
+      informers: [],
+    };
+    partial = r;
     let rv = await listAll();
-    const watchLoop = (async () => {
+    r.watchLoop = (async () => {
       while (watching) {
         try {
           const w = options.registry.watch(VOLUME_SNAPSHOTS, { resourceVersion: rv });
@@ -188,24 +207,18 @@ export function createWorker(options: WorkerOptions): Worker {
 
     claims = await options.cluster.informPersistentVolumeClaims({
       onUpsert: onClaim,
-      onDelete: () => undefined,
+      onDelete: wakeRestored,
       onError: (err) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'worker: claim informer failed; restarting'),
     });
+    r.informers.push(claims);
     const volumes = await options.cluster.informPersistentVolumes({
       onUpsert: onVolume,
       onDelete: () => undefined,
       onError: (err) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'worker: volume informer failed; restarting'),
     });
-    const r: Running = {
-      queue,
-      run: queue.run(Math.max(1, options.workerThreads), dispatch),
-      stopWatch: () => {
-        watching = false;
-        stopCurrent?.();
-      },
-      watchLoop,
-      informers: [claims, volumes],
-    };
+    r.informers.push(volumes);
+    // Workers start once the claims are known: a deletion must see the restores in progress.
+    r.run = queue.run(Math.max(1, options.workerThreads), dispatch);
     const scheduleResync = () => {
       if (options.resyncPeriodMs <= 0) return;
       r.resync = clock.setTimeout(() => {
@@ -217,15 +230,22 @@ export function createWorker(options: WorkerOptions): Worker {
       }, options.resyncPeriodMs);
     };
     scheduleResync();
+    partial = undefined;
     running = r;
     synced = true;
     metrics?.leader.set(1);
     log.info({ identity, workers: options.workerThreads }, 'worker: started');
   }
 
-  async function stopControllers(): Promise<void> {
-    await starting?.catch(() => undefined);
-    const r = running;
+  async function stopControllers(final = true): Promise<void> {
+    if (final) {
+      wanted = false;
+      if (retryTimer) clock.clearTimeout(retryTimer);
+      retryTimer = undefined;
+      await starting;
+    }
+    const r = running ?? partial;
+    partial = undefined;
     running = undefined;
     synced = false;
     metrics?.leader.set(0);
@@ -239,10 +259,20 @@ export function createWorker(options: WorkerOptions): Worker {
     log.info({ identity }, 'worker: stopped');
   }
 
-  const startControllers = () => {
-    starting = runControllers().catch((err: unknown) => {
-      log.error({ err: err instanceof Error ? err.message : String(err) }, 'worker: could not start');
-      throw err;
+  let retryTimer: ReturnType<Clock['setTimeout']> | undefined;
+  let wanted = false;
+  /** Starts the controllers; when the main cluster cannot be listed yet, retries in the background (5 s). */
+  const startControllers = (): Promise<void> => {
+    wanted = true;
+    starting = runControllers().catch(async (err: unknown) => {
+      log.error({ err: err instanceof Error ? err.message : String(err) }, 'worker: could not start; retrying in 5 s');
+      // Undo what did start (the watch, an informer) before the next attempt.
+      await stopControllers(false);
+      if (!wanted) return;
+      retryTimer = clock.setTimeout(() => {
+        retryTimer = undefined;
+        if (wanted) void startControllers();
+      }, 5000);
     });
     return starting;
   };

@@ -142,9 +142,11 @@ t.test('promoter rules', async (t) => {
   t.equal(restoreProblem(claim({ ann, request: '5120Mi' }), readySnap(), 's1'), undefined, 'equal sizes in other units');
   t.equal(restoreProblem(claim({ ann }), readySnap({ deleting: true }), 's1'), undefined, 'a deleting snapshot still serves earlier claims');
 
-  t.ok(restoreInProgress([claim({ ann })], readySnap()));
-  t.notOk(restoreInProgress([claim({ ann, request: '1Gi' })], readySnap()), 'a claim that cannot work does not hold deletion');
-  t.notOk(restoreInProgress([claim({ ann, volumeName: 'pv' , phase: 'Bound'})], readySnap()), 'bound: done');
+  const ours = { ...ann, 'volume.kubernetes.io/storage-provisioner': 'volumesnapshot.external-storage.k8s.io/snapshot-promoter' };
+  t.ok(restoreInProgress([claim({ ann: ours })], readySnap()));
+  t.notOk(restoreInProgress([claim({ ann })], readySnap()), 'not addressed to the promoter (yet): no hold');
+  t.notOk(restoreInProgress([claim({ ann: ours, request: '1Gi' })], readySnap()), 'a claim that cannot work does not hold deletion');
+  t.notOk(restoreInProgress([claim({ ann: ours, volumeName: 'pv', phase: 'Bound' })], readySnap()), 'bound: done');
 });
 
 t.test('the restored PV', async (t) => {
