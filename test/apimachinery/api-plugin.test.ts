@@ -382,3 +382,43 @@ t.test('a core-group definition is served under /api/v1', async (t) => {
   t.ok(idx.json.paths['api/v1'], 'openapi v3 index lists api/v1');
   t.equal((await call('GET', idx.json.paths['api/v1'].serverRelativeURL)).status, 200);
 });
+
+t.test('a client that goes away stops the storage watch', async (t) => {
+  const store = SqliteStore.open({ path: ':memory:' });
+  let started = 0;
+  let stopped = 0;
+  const counting = new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === 'watch') {
+        return (...args: Parameters<typeof store.watch>) => {
+          started++;
+          const w = target.watch(...args);
+          const stop = w.stop.bind(w);
+          w.stop = () => {
+            stopped++;
+            stop();
+          };
+          return w;
+        };
+      }
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  const registry = new Registry({ store: counting, definitions: volumeSnapshotDefinitions });
+  const app = Fastify();
+  await app.register(apiPlugin, { registry });
+  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+  t.teardown(async () => {
+    await app.close();
+    await store.close();
+  });
+  const controller = new AbortController();
+  const res = await fetch(`${address}${BASE}/volumesnapshots?watch=true`, { signal: controller.signal });
+  t.equal(res.status, 200);
+  t.equal(started, 1);
+  controller.abort();
+  const deadline = Date.now() + 5000;
+  while (stopped === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  t.ok(stopped >= 1, 'storage watch stopped');
+});
