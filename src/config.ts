@@ -336,7 +336,10 @@ export function parseFlags<T>(specs: FlagSpec[], argv: string[]): T {
   return out as T;
 }
 
-export function validateServeOptions(o: ServeOptions): void {
+export function validateServeOptions(o: ServeOptions, env: Record<string, string | undefined> = process.env): void {
+  if (!o.localCluster && !o.kubeconfig && !env.KUBERNETES_SERVICE_HOST) {
+    throw new FlagError('no main cluster: give --kubeconfig, run inside a cluster, or use --local-cluster for standalone mode');
+  }
   if (!!o.tlsCertFile !== !!o.tlsPrivateKeyFile) {
     throw new FlagError('--tls-cert-file and --tls-private-key-file must be given together');
   }

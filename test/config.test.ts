@@ -49,8 +49,11 @@ t.test('bad flags are FlagErrors with a one-line reason', async (t) => {
   for (const [argv, re] of cases) {
     t.throws(() => parseFlags(serveFlags, argv), { name: 'FlagError', message: re }, argv.join(' '));
   }
-  const o = parseFlags<ServeOptions>(serveFlags, ['--tls-cert-file=/a']);
+  const o = parseFlags<ServeOptions>(serveFlags, ['--tls-cert-file=/a', '--local-cluster']);
   t.throws(() => validateServeOptions(o), { name: 'FlagError', message: /must be given together/ });
+  const noCluster = parseFlags<ServeOptions>(serveFlags, []);
+  t.throws(() => validateServeOptions(noCluster, {}), { name: 'FlagError', message: /no main cluster/ });
+  t.doesNotThrow(() => validateServeOptions(noCluster, { KUBERNETES_SERVICE_HOST: '10.0.0.1' }), 'in-cluster config is enough');
 });
 
 t.test('the binary exits 2 on a bad flag before writing anything', async (t) => {

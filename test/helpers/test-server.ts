@@ -42,6 +42,8 @@ export interface StartOptions {
   dataDir?: string;
   port?: number;
   env?: Record<string, string>;
+  /** Standalone mode (`--local-cluster`, the default here); false serves without it (then pass --kubeconfig). */
+  localCluster?: boolean;
   /** How long to wait for "serving HTTPS" (default 30 s). */
   timeoutMs?: number;
 }
@@ -62,6 +64,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     certDir,
     '--data-dir',
     dataDir,
+    ...(opts.localCluster === false || opts.args?.includes('--local-cluster') ? [] : ['--local-cluster']),
     ...(opts.args ?? []),
   ];
   const proc = spawn(process.execPath, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
