@@ -156,7 +156,7 @@ export class StatusError extends Error {
     );
   }
 
-  /** `kind` is the Kind (VolumeSnapshot), as upstream's NewInvalid names it: `Kind.group "name" is invalid: …`. */
+  /** `kind` is the Kind (e.g. Widget), as upstream's NewInvalid names it: `Kind.group "name" is invalid: …`. */
   static invalid(groupKind: { group: string; kind: string }, name: string, errors: FieldError[]): StatusError {
     const qualifiedKind = groupKind.group ? `${groupKind.kind}.${groupKind.group}` : groupKind.kind;
     const causes = errors.map((e) => ({ reason: e.type, message: fieldErrorBody(e), field: e.field }));

@@ -6,7 +6,7 @@ import { StorageError } from './store.js';
 const TOKEN_VERSION = 'meta.k8s.io/v1';
 
 export interface ContinuePosition {
-  /** The revision of the first page: every page is a snapshot at this revision. */
+  /** The revision of the first page: every page is a consistent read at this revision. */
   rv: number;
   /** The first key (bytewise) the next page may hold. */
   start: string;

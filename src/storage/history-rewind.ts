@@ -1,5 +1,5 @@
 // Rewinding the current state to an older revision with the event history, so that every page of a paginated list
-// is a snapshot at the first page's revision (what etcd gives upstream for free with a read at that revision).
+// is a consistent read at the first page's revision (what etcd gives upstream for free with a read at that revision).
 
 export interface HistoryRow {
   rv: number;

@@ -38,7 +38,7 @@ export function expired(message: string, requested: number, window: Window): Sto
 }
 
 export interface ListPosition {
-  /** The revision the returned list is a snapshot of. */
+  /** The revision the returned list is consistent at. */
   rv: number;
   /** The first key of this page (inclusive), '' for the first page. */
   start: string;

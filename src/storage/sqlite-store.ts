@@ -147,7 +147,7 @@ function inspectFile(path: string): number {
       if (applicationId === 0 && tables.length === 0) return 0;
       throw new StoreOpenError(
         path,
-        `${path} is not a volumesnapshot-apiserver store (SQLite application_id ${applicationId}, tables: ${
+        `${path} is not this server's object store (SQLite application_id ${applicationId}, tables: ${
           tables.map((t) => t.name).join(', ') || 'none'
         }); refusing to touch it — point the data directory elsewhere`,
       );
@@ -166,7 +166,7 @@ function inspectFile(path: string): number {
     if (error instanceof StoreOpenError) throw error;
     throw new StoreOpenError(
       path,
-      `${path} cannot be opened as a volumesnapshot-apiserver store: ${(error as Error).message}`,
+      `${path} cannot be opened as this server's object store: ${(error as Error).message}`,
     );
   } finally {
     db?.close();
@@ -256,7 +256,7 @@ export class SqliteStore implements Store {
     const limit = options.limit && options.limit > 0 ? options.limit : Infinity;
     const predicate = options.predicate;
 
-    // Only keys touched after the snapshot revision need rewinding; usually there are none.
+    // Only keys touched after the list's revision need rewinding; usually there are none.
     const rewound =
       position.rv < this.current && this.st.anyEventAfter.get(resource, position.rv)
         ? rewindKeys(
@@ -409,15 +409,15 @@ export class SqliteStore implements Store {
       // watcher was subscribed first anyway (it buffers and dedupes by revision).
       const start = resolveWatchStart(options.resourceVersion, options.sendInitialEvents, this.window());
       const namespace = options.namespace || undefined;
-      const snapshotRv = this.current;
+      const initialRv = this.current;
       if (start.kind === 'replay') {
         watcher.setInitial(this.replay(resource, namespace, start.after));
-        watcher.startLive(snapshotRv);
+        watcher.startLive(initialRv);
       } else {
         const events = this.currentState(resource, namespace);
-        if (start.kind === 'initial-events') events.push(bookmarkEvent(snapshotRv, true));
+        if (start.kind === 'initial-events') events.push(bookmarkEvent(initialRv, true));
         watcher.setInitial(events);
-        watcher.startLive(snapshotRv);
+        watcher.startLive(initialRv);
       }
     } catch (error) {
       if (error instanceof StorageError) watcher.fail(error);

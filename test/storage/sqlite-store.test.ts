@@ -99,7 +99,7 @@ t.test('a file that is not ours is refused and left untouched', async (t) => {
     try {
       SqliteStore.open({ path });
     } catch (error) {
-      t.match((error as Error).message, /is not a volumesnapshot-apiserver store|cannot be opened as a/);
+      t.match((error as Error).message, /is not this server's object store|cannot be opened as this server's object store/);
     }
     t.same(readFileSync(path), before, 'bytes unchanged');
     t.notOk(existsSync(`${path}-wal`), 'no WAL created');
