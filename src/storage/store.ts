@@ -5,7 +5,7 @@
 // Semantics follow k8s.io/apiserver's storage.Interface (staging/src/k8s.io/apiserver/pkg/storage/interfaces.go):
 // - resourceVersion is store-wide and strictly increasing, rendered as a decimal string; clients treat it as opaque;
 // - create/update/delete each write exactly one new resourceVersion into `metadata.resourceVersion`;
-// - a list is a consistent snapshot at the resourceVersion it returns;
+// - a list is a consistent read at the resourceVersion it returns;
 // - a watch from resourceVersion R delivers every change with RV > R exactly once, in order.
 //
 // Ownership: objects returned by get/list/create/update/guaranteedUpdate/delete are fresh copies the caller may
@@ -52,7 +52,7 @@ export interface ListOptions {
 
 export interface ListResult {
   items: StoredObject[];
-  /** The store revision this list is a consistent snapshot of. */
+  /** The store revision this list is a consistent read at. */
   resourceVersion: string;
   /** Token for the next page, absent on the last page. */
   continue?: string;
