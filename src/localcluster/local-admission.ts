@@ -1,38 +1,17 @@
-// The admission chain of the local cluster, in the shape the Registry's admission hook takes (see AdmissionPlugin):
+// The admission chain of the local cluster, for the Registry's admission hook (apimachinery/admission-hook.ts):
 // NamespaceLifecycle for every request, then the project's PVC webhooks for PVC creates and updates — mutating
 // before the strategy runs, validating after it, as kube-apiserver orders them
 // (k8s.io/apiserver/pkg/endpoints/handlers/create.go: admit, then BeforeCreate, then the validating admission).
 
 import type { Registry } from '../apimachinery/registry.js';
-import type { KubeObject, ResourceDefinition } from '../apimachinery/resource-definition.js';
+import type { KubeObject } from '../apimachinery/resource-definition.js';
+import type { AdmissionAttributes, AdmissionPlugin } from '../apimachinery/admission-hook.js';
 import type { UserInfo } from '../apimachinery/user-info.js';
 import type { AdmissionDeps } from '../admission/admission-review.js';
 import { checkNamespaceLifecycle } from './namespace-lifecycle.js';
 import { mutatePersistentVolumeClaim, validatePersistentVolumeClaimAdmission, type PvcAdmissionInput } from './pvc-admission.js';
 
-/** What the Registry tells an admission plugin about one write (admission.Attributes). */
-export interface AdmissionAttributes {
-  operation: 'CREATE' | 'UPDATE' | 'DELETE';
-  def: ResourceDefinition;
-  subresource?: string;
-  namespace?: string;
-  name: string;
-  /** The incoming object (CREATE, UPDATE): before the strategy for `mutate`, as it will be stored for `validate`. */
-  object?: KubeObject;
-  /** The stored object (UPDATE, DELETE). */
-  oldObject?: KubeObject;
-  user?: UserInfo;
-  dryRun: boolean;
-  fieldManager?: string;
-  /** Warnings for the client (`Warning` headers). */
-  warnings?: string[];
-}
-
-/** The Registry's admission hook: both phases optional; a thrown StatusError is the answer. */
-export interface AdmissionPlugin {
-  mutate?(attrs: AdmissionAttributes): Promise<KubeObject | void>;
-  validate?(attrs: AdmissionAttributes): Promise<void>;
-}
+export type { AdmissionAttributes, AdmissionPlugin };
 
 const ANONYMOUS: UserInfo = { username: 'system:anonymous', groups: ['system:unauthenticated'] };
 

@@ -1,21 +1,19 @@
 // The real kubectl (v1.35) against the local cluster's definitions served by the one generic API plugin (in-process,
 // plain HTTP, like test/e2e/kubectl-basic): the examples/ files bind, `get` prints upstream's columns, `describe pvc`
-// shows the binder's events, and restore claims are admitted or refused in kube-apiserver's words. Until the Registry
-// has its admission hook, a Registry subclass here calls admitPersistentVolumeClaim on PVC creates, where the hook goes.
+// shows the binder's events, and restore claims are admitted or refused in kube-apiserver's words through the
+// Registry's admission hook (the factory's admission chain).
 import t from 'tap';
 import Fastify from 'fastify';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SqliteStore } from '../../src/storage/sqlite-store.js';
-import { Registry, type ResourceRef, type WriteOptions } from '../../src/apimachinery/registry.js';
-import type { KubeObject } from '../../src/apimachinery/resource-definition.js';
+import { Registry } from '../../src/apimachinery/registry.js';
 import { apiPlugin } from '../../src/apimachinery/api-plugin.js';
 import { toStatusError } from '../../src/apimachinery/status-response.js';
 import { encodeJson } from '../../src/apimachinery/json-encoding.js';
 import { volumeSnapshotDefinitions } from '../../src/apis/volumesnapshot/v1/index.js';
 import { createLocalCluster } from '../../src/localcluster/local-cluster.js';
-import type { AdmissionPlugin } from '../../src/localcluster/local-admission.js';
 import { makeKubectl, type Kubectl } from '../helpers/kubectl.js';
 import { repoRoot } from '../helpers/paths.js';
 import { noopLog } from './fixtures/objects.js';
@@ -32,38 +30,10 @@ spec:
   hostPath: {snapshot: /tmp/volumesnapshot-demo/snapshots/snapshot-demo}
 `;
 
-/**
- * Stand-in for the Registry's admission hook on creates: the local admission chain's mutate, then validate (here
- * before, not after, the strategy — the hook proper runs validate on the prepared object).
- */
-class AdmittingRegistry extends Registry {
-  admissionPlugin: AdmissionPlugin | undefined;
-
-  override async create(ref: ResourceRef, body: unknown, options: WriteOptions & { namespace?: string } = {}): Promise<KubeObject> {
-    const def = this.resolve(ref);
-    const admission = this.admissionPlugin!;
-    const obj = body as KubeObject;
-    const attrs = {
-      operation: 'CREATE' as const,
-      def,
-      namespace: def.namespaced ? options.namespace || obj.metadata?.namespace || 'default' : undefined,
-      name: obj.metadata?.name ?? '',
-      user: options.user,
-      dryRun: !!options.dryRun,
-      fieldManager: options.fieldManager,
-      warnings: options.warnings,
-    };
-    const mutated = (await admission.mutate?.({ ...attrs, object: obj })) ?? obj;
-    await admission.validate?.({ ...attrs, object: mutated });
-    return super.create(ref, mutated, options);
-  }
-}
-
 async function start(t: { teardown(fn: () => unknown): void }) {
   const store = SqliteStore.open({ path: ':memory:' });
   const cluster = createLocalCluster(() => registry, { log: noopLog, resyncMs: 60_000 });
-  const registry = new AdmittingRegistry({ store, definitions: [...volumeSnapshotDefinitions, ...cluster.definitions] });
-  registry.admissionPlugin = cluster.admission;
+  const registry = new Registry({ store, definitions: [...volumeSnapshotDefinitions, ...cluster.definitions], admission: cluster.admission });
   await cluster.start();
   const app = Fastify();
   app.addHook('onRequest', async (req) => {
