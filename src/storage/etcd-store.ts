@@ -58,7 +58,9 @@ export interface EtcdStoreOptions {
   compaction?: { keepRevisions?: number };
 }
 
-const MAX_UPDATE_TRIES = 10;
+// Other replicas write too: a read-modify-write may lose several rounds in a row, so it retries longer than the
+// SQLite store's and backs off with jitter so that two replicas hammering one key take turns.
+const MAX_UPDATE_TRIES = 30;
 const MAX_DELETE_TRIES = 10;
 const READY_TIMEOUT_MS = 1000;
 const PREDICATE_BATCH = 500;
@@ -306,6 +308,7 @@ export class EtcdStore implements Store {
         } catch (error) {
           if (error instanceof StorageError && ['Conflict', 'AlreadyExists', 'NotFound'].includes(error.code)) {
             lastConflict = error;
+            if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
             continue;
           }
           throw error;
