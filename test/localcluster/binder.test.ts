@@ -2,6 +2,9 @@
 // §8's exact fields; a claim of the promoter class gets the provisioner annotations and an ExternalProvisioning
 // event; deleting a bound claim releases its volume; the seed is idempotent.
 import t, { type Test } from 'tap';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Registry } from '../../src/apimachinery/registry.js';
 import type { KubeObject } from '../../src/apimachinery/resource-definition.js';
 import { SqliteStore } from '../../src/storage/sqlite-store.js';
@@ -218,4 +221,27 @@ t.test('namespace lifecycle', async (t) => {
     code: 403,
     message: 'persistentvolumeclaims "a" is forbidden: unable to create new content in namespace going because it is being terminated',
   });
+});
+
+t.test('restart on the same store: the seed is not re-created, edits are kept, a deleted seed object comes back', async (t) => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'localcluster-restart-'));
+  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
+  const boot = async () => {
+    const store = SqliteStore.open({ path: path.join(dir, 'store.db') });
+    const cluster = createLocalCluster(() => registry, { log: noopLog, resyncMs: 60_000 });
+    const registry = new Registry({ store, definitions: cluster.definitions });
+    await cluster.start();
+    return { registry, stop: async () => { await cluster.stop(); await store.close(); } };
+  };
+  const first = await boot();
+  const sc = await first.registry.get(STORAGE_CLASSES, { name: 'snapshot-promoter' });
+  await first.registry.update(STORAGE_CLASSES, { ...sc, metadata: { ...sc.metadata, labels: { edited: 'yes' } } }, { name: 'snapshot-promoter' });
+  await first.registry.delete(NAMESPACES, { name: 'kube-system' });
+  await first.stop();
+
+  const second = await boot();
+  t.teardown(second.stop);
+  t.same((await second.registry.get(STORAGE_CLASSES, { name: 'snapshot-promoter' })).metadata.labels, { edited: 'yes' }, 'the edit survives');
+  t.equal((await second.registry.get(NAMESPACES, { name: 'kube-system' })).metadata.name, 'kube-system', 'absent again → created again');
+  t.equal((await second.registry.list(STORAGE_CLASSES)).items.length, 1);
 });
