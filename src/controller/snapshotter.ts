@@ -219,8 +219,8 @@ export class Snapshotter {
           st.conditions = transitionTo(st.conditions, 'Ready', 'SnapshotReady', READY_MESSAGE, now);
           st.creationTimestamp ??= created;
         });
-        if (!wasReady) await this.o.events.record(this.ref(snap), 'Normal', 'SnapshotReady', `Snapshot ${key} is ready to use`);
         this.o.operations?.end('CreateSnapshotAndReady', key, 'success');
+        if (!wasReady) await this.o.events.record(this.ref(snap), 'Normal', 'SnapshotReady', `Snapshot ${key} is ready to use`);
         return;
       }
     }

@@ -86,7 +86,11 @@ t.test('30 % throttling and 5xx: all Ready, no duplicates, backoff in the metric
     if (mine.length !== 1) t.fail(`snapshot ${uid} has ${mine.length} cloud snapshots`);
   }
   t.equal(ec2.listSnapshots().length, 30, 'exactly one cloud snapshot per VolumeSnapshot');
-  const metrics = await prom.metrics();
+  // The Ready status is written just before the operation is observed: wait for the metric to catch up.
+  const metrics = await eventually(async () => {
+    const m = await prom.metrics();
+    return /operation_name="CreateSnapshotAndReady",operation_status="success",provider="aws"\} 30\n/.test(m) ? m : undefined;
+  }, 5000, 'all 30 operations observed');
   const retries = /snapshot_controller_queue_retries_total\{reason="error"\} (\d+)/.exec(metrics);
   t.ok(retries && Number(retries[1]) > 0, `retries with backoff are counted (${retries?.[1]})`);
   t.match(metrics, /snapshot_controller_cloud_calls_total\{provider="aws",operation="[a-zA-Z]+",code="(RequestLimitExceeded|SnapshotCreationPerVolumeRateExceeded|Unavailable|InternalError)"\} \d+/);
