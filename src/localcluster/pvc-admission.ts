@@ -11,15 +11,16 @@ import { StatusError, type StatusReason } from '../apimachinery/status-error.js'
 import type { UserInfo } from '../apimachinery/user-info.js';
 import {
   ADMISSION_V1,
+  MUTATING_WEBHOOK_NAME,
+  VALIDATING_WEBHOOK_NAME,
   reviewPersistentVolumeClaim,
   type AdmissionDeps,
   type AdmissionMode,
   type AdmissionReviewResponse,
 } from '../admission/admission-review.js';
 
-/** The webhook names of manifests/ (src/admission exports none); kubectl shows them in every denial. */
-export const MUTATING_WEBHOOK_NAME = 'mutate.restore-pvc.volumesnapshot.external-storage.k8s.io';
-export const VALIDATING_WEBHOOK_NAME = 'validate.restore-pvc.volumesnapshot.external-storage.k8s.io';
+// The webhook names of manifests/base/webhooks.yaml; kubectl shows them in every denial.
+export { MUTATING_WEBHOOK_NAME, VALIDATING_WEBHOOK_NAME };
 
 export interface PvcAdmissionInput {
   operation: 'CREATE' | 'UPDATE';
