@@ -538,21 +538,28 @@ export class EtcdStore implements Store {
     }
   }
 
-  /** The shared etcd watch was cancelled (compacted while disconnected, usually): end its watchers. */
+  /**
+   * The shared etcd watch was cancelled — etcd compacted past where it has to resume (a long disconnect, usually):
+   * its watchers end with Expired and re-list, as upstream's do. Any other cancellation ends them with Unavailable
+   * (they re-watch from their last resourceVersion, nothing is skipped either way).
+   */
   private async breakStream(stream: ResourceStream, resumeAfter: number, cause: Error): Promise<void> {
     if (this.streams.get(stream.resource) === stream) this.streams.delete(stream.resource);
-    let error: StorageError;
+    let error = new StorageError('Unavailable', `etcd watch ended: ${cause.message}`);
     try {
-      const oldest = await this.discoverCompacted(resumeAfter);
-      error =
-        resumeAfter < oldest - 1
-          ? expired(`too old resource version: ${resumeAfter} (${oldest - 1})`, resumeAfter, {
-              current: resumeAfter,
-              compacted: oldest - 1,
-            })
-          : new StorageError('Unavailable', `etcd watch ended: ${cause.message}`);
-    } catch {
-      error = new StorageError('Unavailable', `etcd watch ended: ${cause.message}`);
+      await this.range({ key: this.rootKey, revision: resumeAfter, count_only: true });
+    } catch (readError) {
+      if (isCompacted(readError)) {
+        try {
+          const oldest = await this.discoverCompacted(resumeAfter);
+          error = expired(`too old resource version: ${resumeAfter} (${oldest - 1})`, resumeAfter, {
+            current: resumeAfter,
+            compacted: oldest - 1,
+          });
+        } catch {
+          // etcd went away again: Unavailable it is
+        }
+      }
     }
     for (const watch of [...stream.watches]) watch.fail(error);
     stream.close();

@@ -2,7 +2,7 @@
 // A missing binary fails the test (CI installs it: `apt-get install -y etcd-server`); it never skips.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -124,6 +124,60 @@ export async function startEtcd(): Promise<TestEtcd> {
     cleanup: async () => {
       await end('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface TcpProxy {
+  /** http://127.0.0.1:<port>, forwarding to the target. */
+  endpoint: string;
+  /** Drops every connection and refuses new ones (a network partition between client and etcd). */
+  cut(): void;
+  /** Accepts connections again. */
+  restore(): void;
+  close(): Promise<void>;
+}
+
+/** A TCP forwarder to `target` (host:port or http://host:port) that a test can cut and restore. */
+export async function startTcpProxy(target: string): Promise<TcpProxy> {
+  const url = new URL(target.includes('://') ? target : `http://${target}`);
+  const sockets = new Set<Socket>();
+  let open = true;
+  const server = createServer((client) => {
+    if (!open) {
+      client.destroy();
+      return;
+    }
+    const upstream = connect(Number(url.port), url.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => undefined);
+    }
+    client.pipe(upstream).pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const dropAll = () => {
+    for (const s of sockets) s.destroy();
+    sockets.clear();
+  };
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    cut: () => {
+      open = false;
+      dropAll();
+    },
+    restore: () => {
+      open = true;
+    },
+    close: async () => {
+      open = false;
+      dropAll();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }

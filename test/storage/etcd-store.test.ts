@@ -4,7 +4,7 @@ import t from 'tap';
 import { EtcdStore } from '../../src/storage/etcd-store.js';
 import { StorageError, type StoredObject, type Watch, type WatchEvent } from '../../src/storage/store.js';
 import { runStoreConformance } from './conformance.js';
-import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
+import { startEtcd, startTcpProxy, type TestEtcd } from '../helpers/etcd.js';
 
 let prefixCounter = 0;
 function freshPrefix(): string {
@@ -285,4 +285,56 @@ t.test('kill -9 of etcd after acknowledged writes: all there after a restart', a
   const listed = new Map((await reopened.list(RES)).items.map((o) => [o.metadata.name, o.metadata.resourceVersion]));
   const lost = [...acked].filter(([name, rv]) => listed.get(name) !== rv);
   t.same(lost, [], `all ${acked.size} acknowledged writes survive kill -9 of etcd`);
+});
+
+t.test('partition from etcd: the watch resumes without a gap, or ends Expired when etcd compacted meanwhile', async (t) => {
+  const proxy = await startTcpProxy(etcd.endpoint);
+  t.teardown(() => proxy.close());
+  const prefix = freshPrefix();
+  const cutOff = await EtcdStore.connect({ endpoints: [proxy.endpoint], prefix, requestTimeoutMs: 1000 });
+  const direct = await EtcdStore.connect({ endpoints: [etcd.endpoint], prefix });
+  t.teardown(async () => {
+    await cutOff.close();
+    await direct.close();
+  });
+  const watch = cutOff.watch(RES, { resourceVersion: await cutOff.currentResourceVersion() });
+  const it = watch[Symbol.asyncIterator]();
+  const a = await cutOff.create(RES, thing('a'));
+  t.equal((await withTimeout(it.next(), 5000, 'ADDED a')).value?.resourceVersion, a.metadata.resourceVersion);
+
+  proxy.cut();
+  t.equal((await storageError(cutOff.create(RES, thing('b'))))?.code, 'Unavailable', 'cut off: Unavailable');
+  t.equal(await cutOff.ready(), false, 'cut off: not ready');
+  const meanwhile: string[] = [];
+  for (let i = 0; i < 5; i++) meanwhile.push((await direct.create(RES, thing(`m${i}`))).metadata.resourceVersion!);
+  proxy.restore();
+  const resumed: string[] = [];
+  while (resumed.length < meanwhile.length) {
+    resumed.push((await withTimeout(it.next(), 15_000, 'the resumed watch')).value!.resourceVersion);
+  }
+  t.same(resumed, meanwhile, 'after the partition: every write made meanwhile, once, in order');
+  await until('ready after the partition', 15_000, () => cutOff.ready());
+
+  proxy.cut();
+  const last = await direct.create(RES, thing('gone'));
+  await direct.create(RES, thing('gone2'));
+  const compactTo = Number(await direct.currentResourceVersion());
+  await direct.compact(compactTo);
+  proxy.restore();
+  let error: unknown;
+  try {
+    const { value } = await withTimeout(it.next(), 15_000, 'the watch to end');
+    t.fail(`expected Expired, got ${value?.type} ${value?.resourceVersion}`);
+  } catch (e) {
+    error = e;
+  }
+  t.ok(error instanceof StorageError && error.code === 'Expired', 'compacted while cut off: Expired, not a gap');
+  t.same((error as StorageError).details, {
+    requested: meanwhile[meanwhile.length - 1],
+    oldest: String(compactTo),
+  }, 'Expired says where the watch stood and what etcd still has');
+  t.ok(Number(last.metadata.resourceVersion) > Number(meanwhile[meanwhile.length - 1]));
+  watch.stop();
+  await until('ready again', 15_000, () => cutOff.ready());
+  t.ok(await cutOff.create(RES, thing('after')), 'writes work again by themselves');
 });
