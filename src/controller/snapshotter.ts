@@ -33,6 +33,8 @@ import type { ProcessResult } from './work-queue.js';
 export const VOLUME_SNAPSHOTS = `volumesnapshots.${GROUP}`;
 export const VOLUME_SNAPSHOT_DATAS = `volumesnapshotdatas.${GROUP}`;
 export const SNAPSHOT_FINALIZER = `${GROUP}/snapshot-protection`;
+/** On the VolumeSnapshotData: deleting it alone would orphan the cloud snapshot, so only the snapshot's deletion removes it. */
+export const DATA_FINALIZER = `${GROUP}/snapshot-data-protection`;
 /** Change (or set) this annotation to retry a snapshot that failed for good. */
 export const RETRY_ANNOTATION = `${GROUP}/retry`;
 /** Where the snapshotter remembers which attempt failed for good: `<generation>/<retry annotation>`. */
@@ -252,7 +254,7 @@ export class Snapshotter {
     const body: VolumeSnapshotData = {
       apiVersion: API_VERSION,
       kind: 'VolumeSnapshotData',
-      metadata: { name },
+      metadata: { name, finalizers: [DATA_FINALIZER] },
       spec: {
         volumeSnapshotRef: {
           kind: 'VolumeSnapshot',
@@ -321,6 +323,11 @@ export class Snapshotter {
       }
       if (data) {
         try {
+          if ((data.metadata.finalizers ?? []).includes(DATA_FINALIZER)) {
+            data = await this.writeDataMeta(data, (d) => {
+              d.metadata.finalizers = (d.metadata.finalizers ?? []).filter((f) => f !== DATA_FINALIZER);
+            });
+          }
           await this.o.registry.delete(VOLUME_SNAPSHOT_DATAS, { name: dataName, preconditions: { uid: data.metadata.uid } });
         } catch (err) {
           if (!isStatus(err, 'NotFound')) throw err;
@@ -389,6 +396,15 @@ export class Snapshotter {
       name: snap.metadata.name!,
       fieldManager: FIELD_MANAGER,
     })) as unknown as VolumeSnapshot;
+  }
+
+  private async writeDataMeta(data: VolumeSnapshotData, change: (d: VolumeSnapshotData) => void): Promise<VolumeSnapshotData> {
+    const next = structuredClone(data);
+    change(next);
+    return (await this.o.registry.update(VOLUME_SNAPSHOT_DATAS, next as unknown as KubeObject, {
+      name: data.metadata.name!,
+      fieldManager: FIELD_MANAGER,
+    })) as unknown as VolumeSnapshotData;
   }
 
   private async writeDataStatus(

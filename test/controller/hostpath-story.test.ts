@@ -77,6 +77,11 @@ t.test('hostpath: snapshot, restore, delete', async (t) => {
   t.equal(data.spec.persistentVolumeRef.name, 'pv-data');
   t.same(data.status.conditions.map((c) => [c.type, c.status, c.message]), [['Ready', 'True', 'Snapshot created successfully']]);
   const snapshotDir = data.spec.hostPath.snapshot;
+  // Deleting the data object alone would orphan the cloud snapshot: its finalizer keeps it until the snapshot goes.
+  await registry.delete(VSD, { name: snap.spec.snapshotDataName });
+  const kept = await registry.get(VSD, { name: snap.spec.snapshotDataName });
+  t.ok(kept.metadata.deletionTimestamp, 'the data object waits, Terminating');
+  t.same(kept.metadata.finalizers, ['volumesnapshot.external-storage.k8s.io/snapshot-data-protection']);
   t.equal(await readFile(path.join(snapshotDir, 'data', 'hello.txt'), 'utf8'), 'hello world\n');
 
   const events = await eventually(async () => {
