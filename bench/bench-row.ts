@@ -26,3 +26,9 @@ export function formatRows(rows: BenchRow[]): string {
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n') + '\n';
 }
+
+/** The rows' notes (causes of unmet goals, conditions of the measure), one line each, under the table. */
+export function formatNotes(rows: BenchRow[]): string {
+  const noted = rows.filter((r) => r.note);
+  return noted.length ? `notes:\n${noted.map((r) => `  - ${r.name}: ${r.note}`).join('\n')}\n` : '';
+}

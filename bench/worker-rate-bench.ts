@@ -1,0 +1,100 @@
+// Worker against a rate-limited cloud: N VolumeSnapshots created at once, the EC2 fake (real SDK, instant completion)
+// accepting `callsPerSecond` requests per second and answering RequestLimitExceeded above that, the provider's
+// client-side limit (--cloud-qps) set to the same rate. The limit is the time that rate allows for the calls a
+// snapshot cannot do without (find by uid, CreateSnapshot, DescribeSnapshots: 3 per snapshot); the goal is to stay
+// within 1.2× of it with no duplicate cloud snapshot.
+// Alone: `node dist/bench/worker-rate-bench.js [--quick]`.
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { AwsProvider } from '../src/cloud/aws.js';
+import { createWorker } from '../src/controller/worker.js';
+import { Ec2Fake } from '../test/fakes/ec2-fake.js';
+import { VS, createBoundClaim, isReady, quietLog, snapshotBody, startBed, waitBound } from '../test/controller/bed.js';
+import { formatRows, type BenchRow } from './bench-row.js';
+
+export type { BenchRow };
+
+const THREADS = 10;
+const CALLS_PER_SNAPSHOT = 3;
+
+export async function benchWorkerRate(opts: { quick: boolean }): Promise<BenchRow[]> {
+  const n = opts.quick ? 50 : 500;
+  const callsPerSecond = opts.quick ? 60 : 100;
+  const teardowns: Array<() => unknown> = [];
+  const t = { teardown: (fn: () => unknown) => void teardowns.push(fn) };
+  const ec2 = new Ec2Fake();
+  const { url } = await ec2.start();
+  try {
+    const bed = await startBed(t);
+    const cloud = new AwsProvider({
+      region: 'us-east-1',
+      endpoint: url,
+      credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
+      qps: callsPerSecond,
+      // A burst above one would let the bucket and the fake's sliding one-second window disagree at the edges.
+      burst: 1,
+      pollIntervalMs: 5,
+    });
+    teardowns.push(() => cloud.close());
+    const claims = 10;
+    for (let i = 0; i < claims; i++) {
+      const v = ec2.addVolume({ zone: 'us-east-1a', sizeGiB: 1 });
+      await createBoundClaim(bed.registry, `data-${i}`, { awsElasticBlockStore: { volumeID: `aws://us-east-1a/${v.volumeId}` } });
+    }
+    for (let i = 0; i < claims; i++) await waitBound(bed.registry, `data-${i}`);
+    const worker = createWorker({ registry: bed.registry, cluster: bed.cluster, cloud, workerThreads: THREADS, resyncPeriodMs: 0, log: quietLog, baseDelayMs: 5, maxDelayMs: 50 });
+    teardowns.push(() => worker.stop());
+    await worker.start();
+    const ready = new Set<string>();
+    const watch = bed.registry.watch(VS, { namespace: 'default' });
+    const watching = (async () => {
+      for await (const e of watch) {
+        if (isReady(e.object)) ready.add(e.object.metadata.name as string);
+        if (ready.size === n) break;
+      }
+    })();
+    ec2.calls.length = 0;
+    ec2.callsPerSecond = callsPerSecond;
+    const start = performance.now();
+    await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        bed.registry.create(VS, snapshotBody(`r-${i}`, `data-${i % claims}`), { namespace: 'default' }),
+      ),
+    );
+    const timeout = new Promise<'timeout'>((resolve) => {
+      const timer = setTimeout(() => resolve('timeout'), ((n * CALLS_PER_SNAPSHOT) / callsPerSecond) * 5_000 + 30_000);
+      teardowns.push(() => clearTimeout(timer));
+    });
+    const finished = await Promise.race([watching.then(() => 'done' as const), timeout]);
+    watch.stop();
+    const ms = performance.now() - start;
+    const limitMs = ((n * CALLS_PER_SNAPSHOT) / callsPerSecond) * 1000;
+    const ratio = ms / limitMs;
+    const duplicates = ec2.listSnapshots().length - ready.size;
+    const byAction = new Map<string, number>();
+    for (const c of ec2.calls) byAction.set(c.action, (byAction.get(c.action) ?? 0) + 1);
+    const calls = [...byAction].map(([a, k]) => `${a} ${k}`).join(', ');
+    return [
+      {
+        name: `worker: ${n} snapshots at once, EC2 at ${callsPerSecond} calls/s`,
+        value: ms / 1000,
+        unit: 's',
+        limitName: `${CALLS_PER_SNAPSHOT} calls each at ${callsPerSecond}/s`,
+        limitValue: limitMs / 1000,
+        ratio,
+        goal: '≤ 1.2×',
+        met: finished === 'done' && ratio <= 1.2,
+        note: `${finished === 'done' ? 'all Ready' : `TIMED OUT with ${ready.size} Ready`}; EC2 requests (throttled ones included): ${calls} = ${(ec2.calls.length / n).toFixed(2)} per snapshot`,
+      },
+      { name: 'worker (rate-limited): duplicate cloud snapshots', value: duplicates, unit: '', goal: '0', met: duplicates === 0 },
+    ];
+  } finally {
+    for (const fn of teardowns.reverse()) await fn();
+    await ec2.stop();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const rows = await benchWorkerRate({ quick: process.argv.includes('--quick') });
+  process.stdout.write(formatRows(rows));
+}
