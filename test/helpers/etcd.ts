@@ -1,15 +1,26 @@
 // A throwaway single-member etcd for tests: Debian's etcd-server binary on free loopback ports with a temp data dir.
 // A missing binary fails the test (CI installs it: `apt-get install -y etcd-server`); it never skips.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const ETCD_BINARY = process.env.ETCD_BINARY ?? '/usr/bin/etcd';
 
+export interface EtcdTls {
+  /** PEM files: etcd's serving certificate (SAN 127.0.0.1) and key, and the CA that client certificates must chain to. */
+  certFile: string;
+  keyFile: string;
+  trustedCaFile: string;
+  /** A client certificate and key signed by trustedCaFile (for the health check). */
+  clientCertFile: string;
+  clientKeyFile: string;
+}
+
 export interface TestEtcd {
-  /** http://127.0.0.1:<port> */
+  /** http://127.0.0.1:<port>, or https:// with `tls` */
   endpoint: string;
   dataDir: string;
   /** SIGTERM, wait for the exit. The data dir stays (restart() brings it back). */
@@ -34,16 +45,45 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function waitHealthy(endpoint: string, child: ChildProcess, output: () => string, timeoutMs = 20_000) {
+async function health(endpoint: string, tls: EtcdTls | undefined): Promise<boolean> {
+  if (!tls) {
+    const res = await fetch(`${endpoint}/health`, { signal: AbortSignal.timeout(1000) });
+    return ((await res.json()) as { health?: string }).health === 'true';
+  }
+  return new Promise((resolve, reject) => {
+    const req = httpsGet(
+      `${endpoint}/health`,
+      {
+        ca: readFileSync(tls.trustedCaFile),
+        cert: readFileSync(tls.clientCertFile),
+        key: readFileSync(tls.clientKeyFile),
+        timeout: 1000,
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+        res.on('end', () => resolve(body.includes('"health":"true"')));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+async function waitHealthy(
+  endpoint: string,
+  tls: EtcdTls | undefined,
+  child: ChildProcess,
+  output: () => string,
+  timeoutMs = 20_000,
+) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`etcd exited (${child.exitCode ?? child.signalCode}) before it was healthy:\n${output()}`);
     }
     try {
-      const res = await fetch(`${endpoint}/health`, { signal: AbortSignal.timeout(1000) });
-      const body = (await res.json()) as { health?: string };
-      if (body.health === 'true') return;
+      if (await health(endpoint, tls)) return;
     } catch {
       // not up yet
     }
@@ -52,7 +92,8 @@ async function waitHealthy(endpoint: string, child: ChildProcess, output: () => 
   throw new Error(`etcd at ${endpoint} was not healthy within ${timeoutMs} ms:\n${output()}`);
 }
 
-export async function startEtcd(): Promise<TestEtcd> {
+export async function startEtcd(options: { tls?: EtcdTls } = {}): Promise<TestEtcd> {
+  const tls = options.tls;
   if (!existsSync(ETCD_BINARY)) {
     throw new Error(
       `etcd binary not found at ${ETCD_BINARY}: install Debian's etcd-server (apt-get install -y etcd-server) ` +
@@ -62,7 +103,7 @@ export async function startEtcd(): Promise<TestEtcd> {
   const clientPort = await freePort();
   const peerPort = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'etcd-test-'));
-  const endpoint = `http://127.0.0.1:${clientPort}`;
+  const endpoint = `${tls ? 'https' : 'http'}://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
   const args = [
     '--name=test',
@@ -77,6 +118,14 @@ export async function startEtcd(): Promise<TestEtcd> {
     '--log-level=error',
     // Progress notifications let idle watches learn the current revision quickly (bookmarks).
     '--experimental-watch-progress-notify-interval=1s',
+    ...(tls
+      ? [
+          `--cert-file=${tls.certFile}`,
+          `--key-file=${tls.keyFile}`,
+          `--trusted-ca-file=${tls.trustedCaFile}`,
+          '--client-cert-auth',
+        ]
+      : []),
   ];
   let child: ChildProcess | undefined;
   let log = '';
@@ -93,7 +142,7 @@ export async function startEtcd(): Promise<TestEtcd> {
     proc.stdout?.on('data', keep);
     proc.stderr?.on('data', keep);
     child = proc;
-    await waitHealthy(endpoint, proc, () => log);
+    await waitHealthy(endpoint, tls, proc, () => log);
   };
   const end = async (signal: NodeJS.Signals) => {
     const proc = child;

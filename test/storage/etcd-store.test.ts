@@ -1,6 +1,10 @@
 // The etcd backend: the same conformance suite as SQLite, unchanged, plus what only etcd has — several stores on one
 // etcd, compaction, etcd going away and coming back, kill -9 of etcd.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
+import { ensurePki } from '../../src/server/pki.js';
 import { EtcdStore } from '../../src/storage/etcd-store.js';
 import { StorageError, type StoredObject, type Watch, type WatchEvent } from '../../src/storage/store.js';
 import { runStoreConformance } from './conformance.js';
@@ -337,4 +341,45 @@ t.test('partition from etcd: the watch resumes without a gap, or ends Expired wh
   watch.stop();
   await until('ready again', 15_000, () => cutOff.ready());
   t.ok(await cutOff.create(RES, thing('after')), 'writes work again by themselves');
+});
+
+t.test('TLS with client certificates (--etcd-cafile, --etcd-certfile, --etcd-keyfile)', async (t) => {
+  const certDir = mkdtempSync(join(tmpdir(), 'etcd-pki-'));
+  t.teardown(() => rmSync(certDir, { recursive: true, force: true }));
+  const { files } = await ensurePki({ certDir, serviceName: 'etcd', serviceNamespace: 'test' });
+  const secure = await startEtcd({
+    tls: {
+      certFile: files.servingCert,
+      keyFile: files.servingKey,
+      trustedCaFile: files.caCert,
+      clientCertFile: files.adminCert,
+      clientKeyFile: files.adminKey,
+    },
+  });
+  t.teardown(() => secure.cleanup());
+  t.match(secure.endpoint, /^https:/);
+  const store = await EtcdStore.connect({
+    endpoints: [secure.endpoint],
+    prefix: freshPrefix(),
+    ca: files.caCert,
+    cert: files.adminCert,
+    key: files.adminKey,
+  });
+  t.teardown(() => store.close());
+  const watch = store.watch(RES, { resourceVersion: await store.currentResourceVersion() });
+  const created = await store.create(RES, thing('tls'));
+  t.same(await store.get({ resource: RES, namespace: 'ns', name: 'tls' }), created, 'reads and writes over TLS');
+  const event = await withTimeout(watch[Symbol.asyncIterator]().next(), 5000, 'a watch event over TLS');
+  t.equal(event.value?.resourceVersion, created.metadata.resourceVersion, 'and watches');
+  watch.stop();
+
+  const noClientCert = await storageError(
+    EtcdStore.connect({ endpoints: [secure.endpoint], prefix: freshPrefix(), ca: files.caCert, dialTimeoutMs: 2000 }),
+  );
+  t.equal(noClientCert?.code, 'Unavailable', 'etcd refuses a client without a certificate: Unavailable at connect');
+  await t.rejects(
+    EtcdStore.connect({ endpoints: [secure.endpoint], prefix: '/x' }),
+    /CA file is required/,
+    'https without a CA is a configuration error',
+  );
 });
