@@ -79,7 +79,7 @@ t.test('30 % throttling and 5xx: all Ready, no duplicates, backoff in the metric
   await eventually(async () => {
     const list = await bed.registry.list(VS, { namespace: 'default' });
     return list.items.length === 30 && list.items.every(isReady);
-  }, 40_000, 'all 30 Ready');
+  }, 60_000, 'all 30 Ready');
   t.ok(injected > 10, `faults were injected (${injected})`);
   for (const uid of uids) {
     const mine = ec2.listSnapshots().filter((s) => Object.values(s.tags).includes(uid));
@@ -116,7 +116,7 @@ t.test('200 snapshots at once against a rate-limited EC2: all Ready, no duplicat
   await eventually(async () => {
     const list = await bed.registry.list(VS, { namespace: 'default' });
     return list.items.length === 200 && list.items.every(isReady);
-  }, 50_000, 'all 200 Ready');
+  }, 120_000, 'all 200 Ready'); // ~15 s on an idle machine; generous for a loaded CI runner
   const perUid = new Map<string, number>();
   for (const s of ec2.listSnapshots()) {
     const uid = Object.entries(s.tags).find(([k]) => k.endsWith('/uid'))?.[1] ?? '';
