@@ -13,6 +13,7 @@ import {
   CompareTarget,
   Etcd3,
   type ICompare,
+  type IKeyValue,
   type IOptions,
   type IRangeRequest,
   type IRangeResponse,
@@ -64,6 +65,8 @@ const MAX_UPDATE_TRIES = 30;
 const MAX_DELETE_TRIES = 10;
 const READY_TIMEOUT_MS = 1000;
 const PREDICATE_BATCH = 500;
+/** Unlimited lists and initial watch states are read in pages of this many keys, all at one revision. */
+const READ_PAGE = 500;
 
 export class EtcdStore implements Store {
   private readonly client: Etcd3;
@@ -107,6 +110,8 @@ export class EtcdStore implements Store {
       defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + requestTimeoutMs }),
       // Reconnect a broken watch stream within seconds, not the client's default of up to 30 s.
       faultHandling: { watchBackoff: backoff(100, 2000) },
+      // Pages are bounded by count, not bytes: let a page of large objects through (etcd caps each at 1.5 MiB).
+      grpcOptions: { 'grpc.max_receive_message_length': -1 },
     };
     const tls = options.endpoints.some((e) => e.startsWith('https://'));
     if (tls || options.ca || options.cert || options.key) {
@@ -149,7 +154,7 @@ export class EtcdStore implements Store {
     const end = range ? Buffer.concat([prefix, Buffer.from(range.to, 'utf8')]) : prefixEnd(prefix);
     const limit = options.limit && options.limit > 0 ? options.limit : Infinity;
     const predicate = options.predicate;
-    const batch = limit === Infinity ? 0 : predicate ? Math.max(limit + 1, PREDICATE_BATCH) : limit + 1;
+    const batch = limit === Infinity ? READ_PAGE : predicate ? Math.max(limit + 1, PREDICATE_BATCH) : limit + 1;
 
     let rv = position.rv;
     let from = Buffer.concat([prefix, Buffer.from(start, 'utf8')]);
@@ -441,16 +446,11 @@ export class EtcdStore implements Store {
     }
     const prefix = resourcePrefix(this.rootKey, resource);
     const range = namespace === undefined ? undefined : namespaceRange(namespace);
-    const res = await this.range(
-      range
-        ? {
-            key: Buffer.concat([prefix, Buffer.from(range.from, 'utf8')]),
-            range_end: Buffer.concat([prefix, Buffer.from(range.to, 'utf8')]),
-          }
-        : { key: prefix, range_end: prefixEnd(prefix) },
+    const { kvs, rv } = await this.rangeAll(
+      range ? Buffer.concat([prefix, Buffer.from(range.from, 'utf8')]) : prefix,
+      range ? Buffer.concat([prefix, Buffer.from(range.to, 'utf8')]) : prefixEnd(prefix),
     );
-    const rv = Number(res.header.revision);
-    const events: WatchEvent[] = res.kvs.map((kv) => {
+    const events: WatchEvent[] = kvs.map((kv) => {
       const object = deepFreeze(decode(kv.value, Number(kv.mod_revision)));
       return { type: 'ADDED', object, resourceVersion: kv.mod_revision };
     });
@@ -620,6 +620,19 @@ export class EtcdStore implements Store {
       ),
     );
     return Number(res.header.revision);
+  }
+
+  /** Every key in [from, end) at one revision (the latest), read in pages. */
+  private async rangeAll(from: Buffer, end: Buffer): Promise<{ kvs: IKeyValue[]; rv: number }> {
+    const kvs: IKeyValue[] = [];
+    let rv = 0;
+    for (;;) {
+      const res = await this.range({ key: from, range_end: end, limit: READ_PAGE, ...(rv ? { revision: rv } : {}) });
+      if (!rv) rv = Number(res.header.revision);
+      kvs.push(...res.kvs);
+      if (!res.more || res.kvs.length === 0) return { kvs, rv };
+      from = Buffer.concat([res.kvs[res.kvs.length - 1].key, Buffer.from([0])]);
+    }
   }
 
   private range(request: IRangeRequest): Promise<IRangeResponse> {

@@ -383,3 +383,36 @@ t.test('TLS with client certificates (--etcd-cafile, --etcd-certfile, --etcd-key
     'https without a CA is a configuration error',
   );
 });
+
+t.test('large lists and initial watch states are read in pages at one revision', async (t) => {
+  const store = await connect(etcd);
+  t.teardown(() => store.close());
+  const n = 1200;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < n) {
+        const i = next++;
+        await store.create(RES, thing(`big-${String(i).padStart(5, '0')}`, `ns${i % 3}`));
+      }
+    }),
+  );
+  const writer = (async () => {
+    for (let i = 0; i < 20; i++) await store.create(RES, thing(`late-${i}`, 'ns0'));
+  })();
+  const all = await store.list(RES);
+  t.equal(all.items.filter((o) => o.metadata.name.startsWith('big-')).length, n, 'an unlimited list has them all');
+  t.ok(all.items.every((o) => Number(o.metadata.resourceVersion) <= Number(all.resourceVersion)), 'at one revision');
+  const exact = await store.list(RES, { resourceVersion: all.resourceVersion, resourceVersionMatch: 'Exact' });
+  t.same(exact.items.map((o) => o.metadata.name), all.items.map((o) => o.metadata.name), 'the same list again, exactly');
+  const watch = store.watch(RES, { namespace: 'ns1' });
+  const it = watch[Symbol.asyncIterator]();
+  let initial = 0;
+  while (initial < n / 3) {
+    const { value } = await withTimeout(it.next(), 5000, 'initial events');
+    if (value?.type === 'ADDED' && value.object.metadata.name.startsWith('big-')) initial++;
+  }
+  t.equal(initial, n / 3, 'a watch from "0" starts with the whole namespace');
+  watch.stop();
+  await writer;
+});
