@@ -26,7 +26,9 @@ import { handleUpdate } from './handlers/update.js';
 import { handlePatch, SUPPORTED_PATCH_MEDIA_TYPES } from './handlers/patch.js';
 import { handleDelete } from './handlers/delete.js';
 import { handleDeleteCollection } from './handlers/deletecollection.js';
-import { handleWatch } from './handlers/watch.js';
+import { handleWatch, OpenWatches } from './handlers/watch.js';
+
+export { OpenWatches };
 
 export const DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024;
 
@@ -38,6 +40,8 @@ export interface ApiPluginOptions {
   clock?: () => Date;
   /** How often a watch with allowWatchBookmarks gets a BOOKMARK (default 60 s, as upstream). */
   watchBookmarkIntervalMs?: number;
+  /** Pass one to end every open watch on shutdown (`openWatches.endAll()` before `app.close()`). */
+  openWatches?: OpenWatches;
 }
 
 function sendJson(reply: FastifyReply, code: number, doc: unknown, contentType = 'application/json'): void {
@@ -141,6 +145,8 @@ export const apiPlugin: FastifyPluginAsync<ApiPluginOptions> = async (app: Fasti
 
   // ---- resources ----
 
+  const activeWatches = opts.openWatches ?? new OpenWatches();
+
   const dispatch = async (request: FastifyRequest, reply: FastifyReply) => {
     const info = parseRequestInfo(request.method, request.url);
     if (!info.isResourceRequest) return nonResource(request, reply, info);
@@ -161,7 +167,7 @@ export const apiPlugin: FastifyPluginAsync<ApiPluginOptions> = async (app: Fasti
         return handleList(ctx);
       case 'watch':
         if (named && info.subresource) throw StatusError.pathNotFound();
-        return handleWatch(ctx, { bookmarkIntervalMs: opts.watchBookmarkIntervalMs });
+        return handleWatch(ctx, { bookmarkIntervalMs: opts.watchBookmarkIntervalMs, active: activeWatches });
       case 'create':
         if (named) throw StatusError.methodNotSupported({ group: def.group, resource: def.plural }, 'create');
         return handleCreate(ctx);

@@ -2,7 +2,7 @@ import t from 'tap';
 import Fastify from 'fastify';
 import { SqliteStore } from '../../src/storage/sqlite-store.js';
 import { Registry } from '../../src/apimachinery/registry.js';
-import { apiPlugin } from '../../src/apimachinery/api-plugin.js';
+import { apiPlugin, OpenWatches } from '../../src/apimachinery/api-plugin.js';
 import { toStatusError } from '../../src/apimachinery/status-response.js';
 import { encodeJson } from '../../src/apimachinery/json-encoding.js';
 import { volumeSnapshotDefinitions } from '../../src/apis/volumesnapshot/v1/index.js';
@@ -16,7 +16,9 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 async function start(t: { teardown(fn: () => unknown): void }, historyMaxEvents?: number, definitions: ResourceDefinition[] = volumeSnapshotDefinitions) {
   const store = SqliteStore.open({ path: ':memory:', historyMaxEvents });
   const registry = new Registry({ store, definitions });
-  const app = Fastify();
+  const openWatches = new OpenWatches();
+  // Watches end with the server, as the real server ends them on shutdown.
+  const app = Fastify({ forceCloseConnections: true });
   app.addHook('onRequest', async (req) => {
     req.user = { username: 'admin', groups: ['system:masters'] };
   });
@@ -24,9 +26,10 @@ async function start(t: { teardown(fn: () => unknown): void }, historyMaxEvents?
     const status = toStatusError(err);
     reply.code(status.code).header('content-type', 'application/json').send(encodeJson(status.toStatus()));
   });
-  await app.register(apiPlugin, { registry, watchBookmarkIntervalMs: 200 });
+  await app.register(apiPlugin, { registry, watchBookmarkIntervalMs: 200, openWatches });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   t.teardown(async () => {
+    openWatches.endAll();
     await app.close();
     await store.close();
   });
@@ -406,7 +409,7 @@ t.test('a client that goes away stops the storage watch', async (t) => {
     },
   });
   const registry = new Registry({ store: counting, definitions: volumeSnapshotDefinitions });
-  const app = Fastify();
+  const app = Fastify({ forceCloseConnections: true });
   await app.register(apiPlugin, { registry });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   t.teardown(async () => {
@@ -422,3 +425,28 @@ t.test('a client that goes away stops the storage watch', async (t) => {
   while (stopped === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   t.ok(stopped >= 1, 'storage watch stopped');
 });
+
+t.test('endAll ends open watches cleanly', async (t) => {
+  const { address } = await startWithWatches(t);
+  const res = await fetch(`${address.url}${BASE}/volumesnapshots?watch=true`);
+  t.equal(res.status, 200);
+  const body = res.text();
+  while (address.openWatches.size === 0) await new Promise((r) => setTimeout(r, 10));
+  address.openWatches.endAll();
+  t.equal(await body, '', 'the stream ended');
+  t.equal(address.openWatches.size, 0);
+});
+
+async function startWithWatches(t: { teardown(fn: () => unknown): void }) {
+  const store = SqliteStore.open({ path: ':memory:' });
+  const openWatches = new OpenWatches();
+  const app = Fastify({ forceCloseConnections: true });
+  await app.register(apiPlugin, { registry: new Registry({ store, definitions: volumeSnapshotDefinitions }), openWatches });
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  t.teardown(async () => {
+    openWatches.endAll();
+    await app.close();
+    await store.close();
+  });
+  return { address: { url, openWatches } };
+}

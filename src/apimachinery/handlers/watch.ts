@@ -16,8 +16,33 @@ function defaultTimeoutSeconds(): number {
   return Math.floor(1800 * (1 + Math.random()));
 }
 
+/**
+ * The open watch streams, so that a graceful shutdown can end them (clients re-watch elsewhere) instead of waiting
+ * for their timeouts: call `endAll()` before closing the server.
+ */
+export class OpenWatches {
+  private readonly enders = new Set<() => void>();
+
+  add(end: () => void): void {
+    this.enders.add(end);
+  }
+
+  delete(end: () => void): void {
+    this.enders.delete(end);
+  }
+
+  get size(): number {
+    return this.enders.size;
+  }
+
+  endAll(): void {
+    for (const end of [...this.enders]) end();
+  }
+}
+
 export interface WatchHandlerOptions {
   bookmarkIntervalMs?: number;
+  active?: OpenWatches;
 }
 
 export async function handleWatch(ctx: HandlerContext, options: WatchHandlerOptions = {}): Promise<void> {
@@ -69,10 +94,12 @@ export async function handleWatch(ctx: HandlerContext, options: WatchHandlerOpti
   const finish = () => {
     if (closed) return;
     closed = true;
+    options.active?.delete(finish);
     clearTimeout(timer);
     watch?.stop();
     if (!res.writableEnded) res.end();
   };
+  options.active?.add(finish);
   // The client went away: stop the storage watch at once.
   ctx.request.raw.on('close', finish);
   res.on('close', finish);
