@@ -1,0 +1,62 @@
+// The README walkthrough against the real server process in standalone mode, driven by kubectl: the worker inside
+// reaches the local cluster through client-node over HTTPS with the generated kubeconfig, as it would a real one.
+
+import t from 'tap';
+import { mkdir, writeFile, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { startServer } from '../helpers/test-server.js';
+import { makeKubectl } from '../helpers/kubectl.js';
+
+t.test('standalone: PV + PVC → VolumeSnapshot Ready → restore PVC Bound → delete', async (t) => {
+  const server = await startServer();
+  t.teardown(() => server.stop());
+  const kubectl = await makeKubectl(server.kubeconfig);
+  const src = path.join(server.dataDir, '..', 'volume');
+  await mkdir(src, { recursive: true });
+  await writeFile(path.join(src, 'hello.txt'), 'hello\n');
+  const ok = async (args: string[], input?: string) => {
+    const r = await kubectl.run(args, { input });
+    if (r.code !== 0) t.fail(`kubectl ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  await ok(['apply', '-f', '-'], `
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: pv1}
+spec: {capacity: {storage: 1Gi}, accessModes: [ReadWriteOnce], storageClassName: manual, hostPath: {path: ${JSON.stringify(src)}}}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data, namespace: default}
+spec: {accessModes: [ReadWriteOnce], storageClassName: manual, resources: {requests: {storage: 1Gi}}}
+`);
+  await ok(['wait', '--for=jsonpath={.status.phase}=Bound', 'pvc/data', '--timeout=30s']);
+  await ok(['create', '-f', '-'], `
+apiVersion: volumesnapshot.external-storage.k8s.io/v1
+kind: VolumeSnapshot
+metadata: {name: snap1, namespace: default}
+spec: {persistentVolumeClaimName: data}
+`);
+  await ok(['wait', '--for=condition=Ready', 'volumesnapshot.volumesnapshot.external-storage.k8s.io/snap1', '--timeout=30s']);
+  const described = await ok(['describe', 'volumesnapshot.volumesnapshot.external-storage.k8s.io', 'snap1']);
+  t.match(described, /Snapshot created successfully/);
+  t.match(described, /Normal\s+CreatingSnapshot/);
+  t.match(described, /Normal\s+SnapshotReady/);
+  t.match(described, /Restore Size:\s+1Gi/);
+
+  await ok(['create', '-f', '-'], `
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: restored, namespace: default, annotations: {snapshot.alpha.kubernetes.io/snapshot: snap1}}
+spec: {accessModes: [ReadWriteOnce], storageClassName: snapshot-promoter, resources: {requests: {storage: 1Gi}}}
+`);
+  await ok(['wait', '--for=jsonpath={.status.phase}=Bound', 'pvc/restored', '--timeout=30s']);
+  const pvPath = (await ok(['get', 'pv', '-o', 'jsonpath={.items[?(@.spec.claimRef.name=="restored")].spec.hostPath.path}'])).trim();
+  t.equal(await readFile(path.join(pvPath, 'hello.txt'), 'utf8'), 'hello\n', 'the restored volume holds the original file');
+  t.match(await ok(['describe', 'pvc', 'restored']), /ProvisioningSucceeded/);
+
+  await ok(['delete', 'volumesnapshot.volumesnapshot.external-storage.k8s.io', 'snap1', '--timeout=30s']);
+  t.equal((await ok(['get', 'volumesnapshotdatas', '-o', 'name'])).trim(), '', 'no VolumeSnapshotData left');
+  const metrics = await ok(['get', '--raw', '/metrics']);
+  t.match(metrics, /snapshot_controller_operation_total_seconds_count\{operation_name="DeleteSnapshot",operation_status="success",provider="hostpath"\} 1/);
+});
