@@ -37,6 +37,7 @@ import { encodeContinue } from './continue-token.js';
 import { expired, resolveListPosition, resolveWatchStart, type Window } from './resource-version.js';
 import { DeferredWatch } from './etcd-deferred-watch.js';
 import { ResourceStream } from './etcd-resource-stream.js';
+import { Compactor } from './etcd-compactor.js';
 import type { HubWatcher } from './watch-hub.js';
 
 export interface EtcdStoreOptions {
@@ -53,10 +54,14 @@ export interface EtcdStoreOptions {
   /** Deadline of every request; past it the operation fails with Unavailable. Default 5,000 ms. */
   requestTimeoutMs?: number;
   /**
-   * Compact etcd's history after writes so that it keeps about `keepRevisions` revisions (kube-apiserver compacts
-   * every 5 minutes instead; leave unset when etcd's own --auto-compaction or another replica does it).
+   * History compaction. `intervalMs`: every interval, one replica (coordinated through etcd, as kube-apiserver's
+   * --etcd-compaction-interval) compacts to the revision of one interval earlier — what production should use
+   * (5 minutes upstream). `keepRevisions`: after writes, compact so that about that many revisions stay (tests).
+   * Neither: no compaction by this server (leave it to etcd's --auto-compaction-* or to another client).
    */
-  compaction?: { keepRevisions?: number };
+  compaction?: { keepRevisions?: number; intervalMs?: number };
+  /** Where a failed periodic compaction is reported (it is retried at the next interval). */
+  onCompactionError?: (error: unknown) => void;
 }
 
 // Other replicas write too: a read-modify-write may lose several rounds in a row, so it retries longer than the
@@ -82,6 +87,7 @@ export class EtcdStore implements Store {
   /** The newest compaction revision seen (etcd keeps the state at it; older revisions are gone). */
   private compactedAt = 0;
   private compacting: Promise<void> | undefined;
+  private readonly compactor: Compactor | undefined;
   private closed = false;
 
   /** Connects and checks that etcd answers; throws StorageError Unavailable when it does not within dialTimeoutMs. */
@@ -129,6 +135,11 @@ export class EtcdStore implements Store {
     const keep = options.compaction?.keepRevisions;
     this.keepRevisions = keep !== undefined && keep > 0 ? Math.floor(keep) : undefined;
     this.compactSlack = this.keepRevisions === undefined ? 0 : Math.min(256, Math.floor(this.keepRevisions / 16));
+    const intervalMs = options.compaction?.intervalMs;
+    if (intervalMs && intervalMs > 0) {
+      this.compactor = new Compactor(this.client, intervalMs, (revision) => this.compact(revision), options.onCompactionError);
+      this.compactor.start();
+    }
   }
 
   async get(ref: ObjectRef): Promise<StoredObject | undefined> {
@@ -402,6 +413,7 @@ export class EtcdStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.compactor?.stop();
     for (const watch of this.starting) watch.stop();
     this.starting.clear();
     for (const stream of this.streams.values()) stream.close();

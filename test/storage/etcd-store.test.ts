@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { Etcd3 } from 'etcd3';
 import { ensurePki } from '../../src/server/pki.js';
 import { EtcdStore } from '../../src/storage/etcd-store.js';
 import { StorageError, type StoredObject, type Watch, type WatchEvent } from '../../src/storage/store.js';
@@ -415,4 +416,42 @@ t.test('large lists and initial watch states are read in pages at one revision',
   t.equal(initial, n / 3, 'a watch from "0" starts with the whole namespace');
   watch.stop();
   await writer;
+});
+
+t.test('periodic compaction: one replica per interval compacts to the revision of one interval earlier', async (t) => {
+  const prefix = freshPrefix();
+  const intervalMs = 200;
+  const errors: unknown[] = [];
+  const options = { endpoints: [etcd.endpoint], prefix, compaction: { intervalMs }, onCompactionError: (e: unknown) => errors.push(e) };
+  const raw = new Etcd3({ hosts: [etcd.endpoint] });
+  const versionOf = async () => Number((await raw.get('compact_rev_key').exec()).kvs[0]?.version ?? 0);
+  const versionBefore = await versionOf();
+  const began = Date.now();
+  const a = await EtcdStore.connect(options);
+  const b = await EtcdStore.connect(options);
+  t.teardown(async () => {
+    await a.close();
+    await b.close();
+    raw.close();
+  });
+  const first = await a.create(RES, thing('first'));
+  let latest = first;
+  await until('the first revision to be compacted', 10_000, async () => {
+    latest = await (latest === first ? b : a).create(RES, thing(`c${Date.now()}`));
+    const error = await firstWatchError(b.watch(RES, { resourceVersion: first.metadata.resourceVersion }));
+    return error?.code === 'Expired';
+  });
+  t.pass('a watch from before the last interval is Expired');
+  const recent = a.watch(RES, { resourceVersion: latest.metadata.resourceVersion });
+  const next = await b.create(RES, thing('next'));
+  t.equal(
+    (await withTimeout(recent[Symbol.asyncIterator]().next(), 5000, 'a recent watch')).value?.resourceVersion,
+    next.metadata.resourceVersion,
+    'a watch from within the last interval still works',
+  );
+  recent.stop();
+  const turns = (await versionOf()) - versionBefore;
+  const intervals = (Date.now() - began) / intervalMs;
+  t.ok(turns >= 2 && turns <= intervals + 2, `one compaction turn per interval for both replicas (${turns} in ${intervals.toFixed(1)})`);
+  t.same(errors, [], 'no compaction errors');
 });
