@@ -3,12 +3,16 @@
 // nothing but answer fixed bytes (GET) or echo the body (POST) — the limit the real server is compared with.
 // Each server lives in its own process so that the load generator does not share its event loop, and so that its
 // RSS can be read from /proc. It reports `{ port }` over IPC once it listens, then waits to be killed.
+// `host` keeps one process and starts/closes real servers on command (time to ready without the module loading).
+// `seed <data-dir> <count> small|large` fills a store before a server starts on it (bench/seed-store.ts).
 import { promises as fs } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import Fastify from 'fastify';
 import { parseFlags, serveFlags, type ServeOptions } from '../src/config.js';
 import { serve } from '../src/serve.js';
 import { pkiFiles } from '../src/server/pki.js';
+import { placements, seed } from './seed-store.js';
 
 async function startReal(argv: string[]): Promise<number> {
   const opts = parseFlags<ServeOptions>(serveFlags, argv);
@@ -44,6 +48,37 @@ async function startBare(certDir: string): Promise<number> {
   return (app.server.address() as AddressInfo).port;
 }
 
+/** `host`: modules loaded once, then servers started and closed on command — restarts without the process start. */
+function host(): void {
+  let current: Awaited<ReturnType<typeof serve>> | undefined;
+  process.on('message', (m: { serve?: string[]; close?: boolean }) => {
+    void (async () => {
+      try {
+        if (m.serve) {
+          const started = performance.now();
+          current = await serve({ ...parseFlags<ServeOptions>(serveFlags, m.serve), securePort: 0 });
+          process.send!({ port: current.port, serveMs: performance.now() - started });
+        } else if (m.close) {
+          await current?.close();
+          current = undefined;
+          process.send!({ closed: true });
+        }
+      } catch (err) {
+        process.send!({ error: (err as Error).stack ?? String(err) });
+      }
+    })();
+  });
+  process.on('SIGTERM', () => void (current?.close() ?? Promise.resolve()).finally(() => process.exit(0)));
+  process.send!({ hostReady: true });
+}
+
 const [kind, ...rest] = process.argv.slice(2);
-const port = kind === 'bare' ? await startBare(rest[0]!) : await startReal(rest);
-process.send!({ port });
+if (kind === 'host') {
+  host();
+} else if (kind === 'seed') {
+  const [dataDir, count, placement] = rest as [string, string, keyof typeof placements];
+  process.send!({ seedMs: await seed(dataDir, Number(count), placements[placement]) }, () => process.exit(0));
+} else {
+  const port = kind === 'bare' ? await startBare(rest[0]!) : await startReal(rest);
+  process.send!({ port });
+}

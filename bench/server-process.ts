@@ -7,15 +7,18 @@ import { pkiFiles } from '../src/server/pki.js';
 
 const ENTRY = fileURLToPath(new URL('./server-main.js', import.meta.url));
 
-export interface ServerProcess {
+export interface BenchServer {
   port: number;
-  pid: number;
-  /** From fork to listening (and, for the real server, to serve() having returned: store open, local cluster seeded). */
+  /** From fork (or, hosted, from the serve command) to listening with serve() returned: store open, local cluster up. */
   startMs: number;
-  child: ChildProcess;
-  /** Resident set size in bytes, from /proc/<pid>/status (VmRSS). */
+  /** Resident set size in bytes of the process serving, from /proc/<pid>/status (VmRSS). */
   rss(): number;
   stop(): Promise<void>;
+}
+
+export interface ServerProcess extends BenchServer {
+  pid: number;
+  child: ChildProcess;
 }
 
 export interface ClientTls {
@@ -36,11 +39,14 @@ export function rssOf(pid: number): number {
   return m ? Number(m[1]) * 1024 : NaN;
 }
 
+/** BENCH_SERVER_EXEC_ARGV="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the servers (written when they exit). */
+function serverExecArgv(): string[] {
+  return process.env.BENCH_SERVER_EXEC_ARGV?.split(' ').filter(Boolean) ?? [];
+}
+
 async function start(args: string[], timeoutMs: number): Promise<ServerProcess> {
   const started = performance.now();
-  // BENCH_SERVER_EXEC_ARGV="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the servers (written when they stop).
-  const execArgv = process.env.BENCH_SERVER_EXEC_ARGV?.split(' ').filter(Boolean) ?? [];
-  const child = fork(ENTRY, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv });
+  const child = fork(ENTRY, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: serverExecArgv() });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
@@ -76,18 +82,105 @@ async function start(args: string[], timeoutMs: number): Promise<ServerProcess> 
   };
 }
 
-/** The real server, standalone (--local-cluster), worker off, logs silenced. */
-export function startRealServer(certDir: string, dataDir: string, extraFlags: string[] = [], timeoutMs = 120_000): Promise<ServerProcess> {
-  return start(
-    ['real', '--local-cluster', `--cert-dir=${certDir}`, `--data-dir=${dataDir}`, '--bind-address=127.0.0.1', '--worker=false', '--log-level=silent', ...extraFlags],
-    timeoutMs,
-  );
+export interface ServerHost {
+  /** Fork to modules loaded. */
+  loadMs: number;
+  /** Starts the real server on dataDir (standalone, worker off, silent); stop() closes it and leaves the process. */
+  serve(certDir: string, dataDir: string): Promise<BenchServer>;
+  close(): Promise<void>;
 }
 
-/** The bare fastify HTTPS server with the serving certificate of certDir. */
-export async function startBareServer(certDir: string, body: string): Promise<ServerProcess> {
-  const server = await start(['bare', certDir], 30_000);
-  await new Promise<void>((resolve) => {
+/** One process that starts and closes real servers on command (bench/server-main.ts `host`). */
+export async function startServerHost(timeoutMs = 120_000): Promise<ServerHost> {
+  const started = performance.now();
+  const child = fork(ENTRY, ['host'], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: serverExecArgv() });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  type Reply = { hostReady?: boolean; port?: number; serveMs?: number; closed?: boolean; error?: string };
+  const next = (what: (m: Reply) => boolean) =>
+    new Promise<Reply>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`server host: no answer in ${timeoutMs} ms: ${stderr}`)), timeoutMs);
+      const onMessage = (m: Reply) => {
+        if (m.error || what(m)) {
+          clearTimeout(timer);
+          child.off('message', onMessage);
+          child.off('exit', onExit);
+          if (m.error) reject(new Error(m.error));
+          else resolve(m);
+        }
+      };
+      const onExit = (code: number | null) => {
+        clearTimeout(timer);
+        reject(new Error(`server host exited with ${code}: ${stderr}`));
+      };
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+    });
+  await next((m) => !!m.hostReady);
+  const loadMs = performance.now() - started;
+  return {
+    loadMs,
+    serve: async (certDir, dataDir) => {
+      const reply = next((m) => typeof m.port === 'number');
+      child.send({ serve: realFlags(certDir, dataDir) });
+      const { port, serveMs } = await reply;
+      return {
+        port: port!,
+        startMs: serveMs!,
+        rss: () => rssOf(child.pid!),
+        stop: async () => {
+          const closed = next((m) => !!m.closed);
+          child.send({ close: true });
+          await closed;
+        },
+      };
+    },
+    close: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+}
+
+function realFlags(certDir: string, dataDir: string): string[] {
+  return ['--local-cluster', `--cert-dir=${certDir}`, `--data-dir=${dataDir}`, '--bind-address=127.0.0.1', '--worker=false', '--log-level=silent'];
+}
+
+/** Seeds `<dataDir>/store.db` in a child process (bench/seed-store.ts); resolves with the milliseconds it took. */
+export function seedInChild(dataDir: string, count: number, placement: 'small' | 'large'): Promise<number> {
+  const child = fork(ENTRY, ['seed', dataDir, String(count), placement], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  return new Promise((resolve, reject) => {
+    let seedMs: number | undefined;
+    child.on('message', (m: { seedMs?: number }) => {
+      seedMs = m.seedMs;
+    });
+    child.once('exit', (code) => (seedMs !== undefined ? resolve(seedMs) : reject(new Error(`seeding exited with ${code}: ${stderr}`))));
+  });
+}
+
+/** The real server, standalone (--local-cluster), worker off, logs silenced. */
+export function startRealServer(certDir: string, dataDir: string, extraFlags: string[] = [], timeoutMs = 120_000): Promise<ServerProcess> {
+  return start(['real', ...realFlags(certDir, dataDir), ...extraFlags], timeoutMs);
+}
+
+/** The bare fastify HTTPS server with the serving certificate of certDir; it answers GET /bare with `{}` until
+ *  setBareBody gives it the bytes to serve. */
+export function startBareServer(certDir: string): Promise<ServerProcess> {
+  return start(['bare', certDir], 60_000);
+}
+
+export function setBareBody(server: ServerProcess, body: string): Promise<void> {
+  return new Promise<void>((resolve) => {
     const onMessage = (m: { bodySet?: boolean }) => {
       if (m.bodySet) {
         server.child.off('message', onMessage);
@@ -97,5 +190,4 @@ export async function startBareServer(certDir: string, body: string): Promise<Se
     server.child.on('message', onMessage);
     server.child.send({ body });
   });
-  return server;
 }

@@ -93,7 +93,7 @@ async function createNamespace(port: number, tls: ClientTls): Promise<void> {
 
 export async function benchWatch(opts: { quick: boolean }): Promise<BenchRow[]> {
   const watchers = opts.quick ? 50 : 1_000;
-  const events = opts.quick ? 500 : 10_000;
+  const events = opts.quick ? 300 : 10_000;
   const dir = mkdtempSync(join(tmpdir(), 'watch-bench-'));
   const certDir = join(dir, 'certs');
   let server: ServerProcess | undefined;
