@@ -1,9 +1,12 @@
 // Faults against the real server process: kill -9 in the middle of a create storm loses no acknowledged write and
 // never reuses a resourceVersion; the worker's hostpath "cloud" turned unusable gives the snapshot an Error condition
-// that says why, and the snapshot becomes Ready once the directory is usable again.
+// that says why, and the snapshot becomes Ready once the directory is usable again; a full disk under the data dir
+// refuses writes with a clear 503 while reads go on, corrupts nothing, and writes resume when space returns.
+import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import t from 'tap';
 import { startServer, type TestServer } from '../helpers/test-server.js';
 import { GV, loadCredentials, makeClient, SNAPSHOTS, snapshotBody, sleep, type Client, type StoredObject } from './harness.js';
@@ -149,4 +152,59 @@ t.test('the hostpath snapshot directory unusable: an Error that says why, then R
   const copies = await fs.readdir(snapshotsDir);
   t.equal(copies.filter((d) => !d.startsWith('.')).length, 1, 'exactly one snapshot copy, no leftovers');
   t.equal(copies.filter((d) => d.startsWith('.tmp-')).length, 0, 'no temporary copy left behind');
+});
+
+// Needs a filesystem that can fill up: a small tmpfs, which only root can mount (as in this project's CI VM).
+const canMount = process.getuid?.() === 0;
+t.test('the disk under the data dir full: a clear 503, reads go on, no corruption, writes again once space returns', { skip: canMount ? false : 'mounting a small tmpfs needs root' }, async (t) => {
+  const mnt = await fs.mkdtemp(path.join(os.tmpdir(), 'vsas-full-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mnt]);
+  t.teardown(async () => {
+    execFileSync('umount', ['-l', mnt]);
+    await fs.rm(mnt, { recursive: true, force: true });
+  });
+  const dataDir = path.join(mnt, 'data');
+  let server = await startServer({ dataDir, args: ['--worker=false'] });
+  t.teardown(() => server.kill9());
+  let client = makeClient(server, await loadCredentials(server.certDir));
+  const acked: string[] = [];
+  for (let i = 0; i < 20; i++) {
+    const r = await client.json('POST', SNAPSHOTS, snapshotBody(`before-full-${i}`));
+    t.equal(r.status, 201);
+    acked.push(`before-full-${i}`);
+  }
+
+  const ballast = path.join(mnt, 'ballast');
+  await fs.writeFile(ballast, Buffer.alloc(16 * 1024 * 1024)).catch((e: NodeJS.ErrnoException) => t.equal(e.code, 'ENOSPC', 'the disk is full'));
+  const big = { metadata: { annotations: { a: 'x'.repeat(200_000) } } };
+  const refused: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const r = await client.json<{ reason?: string; message?: string }>('POST', SNAPSHOTS, snapshotBody(`while-full-${i}`, big));
+    if (r.status === 201) acked.push(`while-full-${i}`);
+    else {
+      refused.push(r.status);
+      t.match(r.body, { kind: 'Status', reason: 'ServiceUnavailable', code: 503 });
+      t.match(r.body.message ?? '', /disk is full/, `the message says why: ${r.body.message}`);
+    }
+  }
+  t.ok(refused.length > 0, `${refused.length} of 10 writes refused while full`);
+  t.equal((await client.json('GET', `${SNAPSHOTS}/before-full-1`)).status, 200, 'reads go on');
+  t.equal((await client.request({ path: '/readyz' })).status, 200, 'ready: reads are served');
+
+  await fs.rm(ballast);
+  const after = await client.json('POST', SNAPSHOTS, snapshotBody('after-full', big));
+  t.equal(after.status, 201, 'writes again once space returns');
+  acked.push('after-full');
+
+  await server.stop();
+  const db = new Database(path.join(dataDir, 'store.db'), { readonly: true });
+  t.equal(db.pragma('integrity_check', { simple: true }), 'ok', 'SQLite integrity check passes');
+  db.close();
+  server = await startServer({ dataDir, certDir: server.certDir, args: ['--worker=false'] });
+  client = makeClient(server, await loadCredentials(server.certDir));
+  const list = await client.json<{ items: StoredObject[] }>('GET', SNAPSHOTS);
+  const names = new Set(list.body.items.map((o) => o.metadata.name));
+  t.same(acked.filter((n) => !names.has(n)), [], `all ${acked.length} acknowledged creates are there after a restart`);
+  t.notOk([...names].some((n) => n.startsWith('while-full-') && !acked.includes(n)), 'no refused write appears later');
+  await server.stop();
 });
