@@ -10,11 +10,13 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import Fastify from 'fastify';
 import { parseFlags, serveFlags, type ServeOptions } from '../src/config.js';
-import { serve } from '../src/serve.js';
 import { pkiFiles } from '../src/server/pki.js';
 import { placements, seed } from './seed-store.js';
 
+// src/serve.js is imported only where a real server runs: with the cloud SDKs it takes seconds to load, which the
+// bare server and the seeders should not pay.
 async function startReal(argv: string[]): Promise<number> {
+  const { serve } = await import('../src/serve.js');
   const opts = parseFlags<ServeOptions>(serveFlags, argv);
   // --secure-port refuses 0; the benchmark wants a free port chosen by the kernel.
   const server = await serve({ ...opts, securePort: 0 });
@@ -49,7 +51,8 @@ async function startBare(certDir: string): Promise<number> {
 }
 
 /** `host`: modules loaded once, then servers started and closed on command — restarts without the process start. */
-function host(): void {
+async function host(): Promise<void> {
+  const { serve } = await import('../src/serve.js');
   let current: Awaited<ReturnType<typeof serve>> | undefined;
   process.on('message', (m: { serve?: string[]; close?: boolean }) => {
     void (async () => {
@@ -74,7 +77,7 @@ function host(): void {
 
 const [kind, ...rest] = process.argv.slice(2);
 if (kind === 'host') {
-  host();
+  await host();
 } else if (kind === 'seed') {
   const [dataDir, count, placement] = rest as [string, string, keyof typeof placements];
   process.send!({ seedMs: await seed(dataDir, Number(count), placements[placement]) }, () => process.exit(0));

@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { ensurePki } from '../src/server/pki.js';
 import { formatRows, type BenchRow } from './bench-row.js';
 import { clientAgent, request } from './http-load.js';
-import { adminTls, startRealServer, type ClientTls, type ServerProcess } from './server-process.js';
+import { adminTls, startServerHost, type BenchServer, type ClientTls, type ServerHost } from './server-process.js';
 
 export type { BenchRow };
 
@@ -91,19 +91,22 @@ async function createNamespace(port: number, tls: ClientTls): Promise<void> {
   if (r.status !== 201) throw new Error(`create namespace: ${r.status} ${r.body.toString()}`);
 }
 
-export async function benchWatch(opts: { quick: boolean }): Promise<BenchRow[]> {
+/** With `host`, the server runs in that process (shared with other sections); else in one started here. */
+export async function benchWatch(opts: { quick: boolean; host?: ServerHost }): Promise<BenchRow[]> {
   const watchers = opts.quick ? 50 : 1_000;
   const events = opts.quick ? 300 : 10_000;
   const dir = mkdtempSync(join(tmpdir(), 'watch-bench-'));
   const certDir = join(dir, 'certs');
-  let server: ServerProcess | undefined;
+  let server: BenchServer | undefined;
+  let host: ServerHost | undefined;
   const watches: Watcher[] = [];
   let watchAgent: https.Agent | undefined;
   try {
     await ensurePki({ certDir, serviceName: 'volumesnapshot-apiserver', serviceNamespace: 'volumesnapshot' });
     const tls = await adminTls(certDir);
     watchAgent = new https.Agent({ keepAlive: false, maxSockets: Infinity, key: tls.key, cert: tls.cert, ca: tls.ca });
-    server = await startRealServer(certDir, join(dir, 'data'));
+    host = opts.host ?? (await startServerHost());
+    server = await host.serve(certDir, join(dir, 'data'));
     await createNamespace(server.port, tls);
     const sentAt = new Float64Array(events);
     const lag = new Histogram();
@@ -177,6 +180,7 @@ export async function benchWatch(opts: { quick: boolean }): Promise<BenchRow[]> 
     for (const w of watches) w.close();
     watchAgent?.destroy();
     await server?.stop();
+    if (!opts.host) await host?.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
