@@ -11,7 +11,7 @@ import t from 'tap';
 import { startServer, type TestServer } from '../helpers/test-server.js';
 import { GV, loadCredentials, makeClient, SNAPSHOTS, snapshotBody, sleep, type Client, type StoredObject } from './harness.js';
 
-const ROUNDS = 3;
+const ROUNDS = 2;
 const LOOPS = 8;
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
