@@ -14,6 +14,7 @@ import { toStatusError } from '../../src/apimachinery/status-response.js';
 import { encodeJson } from '../../src/apimachinery/json-encoding.js';
 import { volumeSnapshotDefinitions } from '../../src/apis/volumesnapshot/v1/index.js';
 import { machineKubectls, makeKubectl, type Kubectl } from '../helpers/kubectl.js';
+import { startServer } from '../helpers/test-server.js';
 
 const G = 'volumesnapshot.external-storage.k8s.io';
 
@@ -281,3 +282,17 @@ for (const { version, path: bin } of [...new Map([older[0], older[older.length -
     t.match(await ok(k, ['delete', 'vsnap', '--all']), /deleted/);
   });
 }
+
+// The same machinery behind the real server (HTTPS, x509 client certificates, its error handler), as `serve` wires it.
+t.test('kubectl against the real server', async (t) => {
+  const server = await startServer();
+  t.teardown(() => server.stop());
+  const k = await makeKubectl(server.kubeconfig);
+  t.equal((await ok(k, ['create', '-f', '-'], snapshotDemo)).trim(), `volumesnapshot.${G}/snapshot-demo created`);
+  t.match(await ok(k, ['get', 'vsnap']), /^NAME\s+PVC\s+STATUS\s+RESTORESIZE\s+AGE\nsnapshot-demo\s+ebs-pvc/);
+  const unknown = await k.run(['create', '-f', '-'], { input: snapshotDemo.replace('snapshot-demo', 'unk') + '  bogus: 1\n' });
+  t.match(unknown.stderr, /Error from server \(BadRequest\): error when creating "STDIN": VolumeSnapshot in version "v1" cannot be handled as a VolumeSnapshot: strict decoding error: unknown field "spec.bogus"/);
+  t.match(await ok(k, ['apply', '--server-side', '-f', '-'], snapshotDemo.replace('snapshot-demo', 'ssa')), /serverside-applied/);
+  t.match(await ok(k, ['api-resources', `--api-group=${G}`]), /volumesnapshots\s+vsnap/);
+  t.match(await ok(k, ['delete', 'vsnap', '--all']), /deleted/);
+});
