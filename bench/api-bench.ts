@@ -199,7 +199,7 @@ export async function benchApi(opts: { quick: boolean; host?: ServerHost }): Pro
   try {
     await ensurePki({ certDir, serviceName: 'volumesnapshot-apiserver', serviceNamespace: 'volumesnapshot' });
     const tls = await adminTls(certDir);
-    const sizing: Sizing = opts.quick ? { seconds: 0.8, warmSeconds: 0.2, rounds: 1, connections: 10 } : { seconds: 5, warmSeconds: 1, rounds: 3, connections: 10 };
+    const sizing: Sizing = opts.quick ? { seconds: 0.8, warmSeconds: 0.2, rounds: 1, connections: 10 } : { seconds: 4, warmSeconds: 1, rounds: 2, connections: 10 };
     const rows: BenchRow[] = [];
     const phases: string[] = [];
     let mark = performance.now();

@@ -48,7 +48,7 @@ const SECTIONS: Section[] = [
     },
   },
   { name: 'admission', rows: '4', budget: 120, load: async () => (await import('./admission-bench.js')).benchAdmission },
-  { name: 'worker-rate', rows: '7', budget: 120, load: async () => (await import('./worker-rate-bench.js')).benchWorkerRate },
+  { name: 'worker-rate', rows: '7', budget: 300, load: async () => (await import('./worker-rate-bench.js')).benchWorkerRate },
   { name: 'worker', rows: '7 (overhead)', budget: 120, quick: false, load: async () => (await import('./worker-bench.js')).benchWorker },
   { name: 'store', rows: 'store', budget: 180, load: async () => (await import('./store-bench.js')).benchStore },
   {

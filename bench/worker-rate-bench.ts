@@ -18,7 +18,7 @@ const THREADS = 10;
 const CALLS_PER_SNAPSHOT = 3;
 
 export async function benchWorkerRate(opts: { quick: boolean }): Promise<BenchRow[]> {
-  const n = opts.quick ? 20 : 500;
+  const n = opts.quick ? 20 : 300;
   // Below what the worker does unthrottled on a busy 2-core machine (~10 snapshots/s = 30 calls/s, see the worker
   // rows), so that the cloud's limit, not our CPU, is what bounds the run.
   const callsPerSecond = 20;
