@@ -5,12 +5,13 @@ import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { Registry } from '../../src/apimachinery/registry.js';
 import { volumeSnapshotDefinitions } from '../../src/apis/volumesnapshot/v1/index.js';
 import { GROUP } from '../../src/apis/volumesnapshot/v1/types.js';
-import { importObjects, type ExportFile } from '../../src/migrate/import-crd-objects.js';
+import { importObjects, main, type ExportFile } from '../../src/migrate/import-crd-objects.js';
 import { SqliteStore } from '../../src/storage/sqlite-store.js';
 import { makeKubectl } from '../helpers/kubectl.js';
 import { repoRoot } from '../helpers/paths.js';
@@ -19,6 +20,15 @@ import { startServer } from '../helpers/test-server.js';
 const run = promisify(execFile);
 const migrateJs = path.join(repoRoot, 'dist', 'src', 'migrate', 'import-crd-objects.js');
 
+/** The command in-process (its main()), as the script runs it, with the output it writes. */
+async function migrateInProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  const out = new Writable({ write: (chunk: Buffer, _enc, done) => ((stdout += chunk.toString()), done()) });
+  const code = await main(args, out);
+  return { code, stdout, stderr: '' };
+}
+
+/** The script as a child process (once per test: it must run standalone with node). */
 async function migrate(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     // Without tap's NODE_OPTIONS (its loaders would instrument the child and slow every run several-fold).
@@ -107,7 +117,7 @@ t.test('import into a stopped server store keeps names, uids, times and status',
   other.items[0].metadata.uid = '00000000-0000-0000-0000-000000000001';
   other.items.push({ ...other.items[1], metadata: { name: 'no-source', uid: 'u-1' }, spec: {} });
   await fs.writeFile(input, JSON.stringify(other));
-  const failed = await migrate(['import', '--data-dir', dataDir, '--input', input]);
+  const failed = await migrateInProcess(['import', '--data-dir', dataDir, '--input', input]);
   t.equal(failed.code, 1, 'a conflict or an invalid object fails the run');
   t.match(failed.stdout, /^unchanged\tVolumeSnapshotData\tk8s-volume-snapshot-9cc8813e-9d42-11e7-8bed-90b11c132b3f\t/m, 'an object already imported (same uid) is left alone');
   t.match(failed.stdout, /^conflict\tVolumeSnapshot\tdefault\/snapshot-demo\t00000000-0000-0000-0000-000000000001\texists with uid 9cc5da57-9d42-11e7-9b25-90b11c132b3f$/m, 'a name taken by another uid is reported, not overwritten');
@@ -116,7 +126,7 @@ t.test('import into a stopped server store keeps names, uids, times and status',
   // --dry-run validates and writes nothing.
   const fresh = path.join(dir, 'dry');
   await fs.writeFile(input, JSON.stringify(SEED_EXPORT));
-  const dry = await migrate(['import', '--data-dir', fresh, '--input', input, '--dry-run']);
+  const dry = await migrateInProcess(['import', '--data-dir', fresh, '--input', input, '--dry-run']);
   t.equal(dry.code, 0, dry.stderr + dry.stdout);
   const dryStore = SqliteStore.open({ path: path.join(fresh, 'store.db') });
   const dryRegistry = new Registry({ store: dryStore, definitions: volumeSnapshotDefinitions });
