@@ -420,7 +420,7 @@ t.test('large lists and initial watch states are read in pages at one revision',
 
 t.test('periodic compaction: one replica per interval compacts to the revision of one interval earlier', async (t) => {
   const prefix = freshPrefix();
-  const intervalMs = 200;
+  const intervalMs = 400;
   const errors: unknown[] = [];
   const options = { endpoints: [etcd.endpoint], prefix, compaction: { intervalMs }, onCompactionError: (e: unknown) => errors.push(e) };
   const raw = new Etcd3({ hosts: [etcd.endpoint] });
