@@ -149,6 +149,11 @@ spec:
     const last = agg.proxied[agg.proxied.length - 1];
     t.same([last.headers['X-Remote-User'], last.headers['X-Remote-Uid'], last.headers['X-Remote-Extra-example.org%2Fteam']], ['alice', 'alice-uid', ['storage']]);
 
+    // kubectl explain reads /openapi/v3 (the aggregator's index) and the group's document it proxies live.
+    const explain = await kubectl.run(['explain', 'volumesnapshot.spec']);
+    t.equal(explain.code, 0, explain.stderr);
+    t.match(explain.stdout, /persistentVolumeClaimName/);
+
     const deleted = await kubectl.run(['delete', 'volumesnapshot', 'through-aggregator']);
     t.equal(deleted.code, 0, deleted.stderr);
     t.match(deleted.stdout, 'deleted');
