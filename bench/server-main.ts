@@ -75,6 +75,9 @@ async function host(): Promise<void> {
   process.send!({ hostReady: true });
 }
 
+// A benchmark killed over its time budget must not leave its servers behind: they go when the parent does.
+process.on('disconnect', () => process.exit(0));
+
 const [kind, ...rest] = process.argv.slice(2);
 if (kind === 'host') {
   await host();
