@@ -148,9 +148,9 @@ t.test('fuzzing: random objects and patch sequences', async (t) => {
         created++;
         return checkWrite(JSON.parse(res.body) as StoredObject, undefined);
       }),
-      { numRuns: 150, seed: SEED },
+      { numRuns: 120, seed: SEED },
     );
-    t.ok(created > 10, `${created} of 150 random objects were valid and created`);
+    t.ok(created > 10, `${created} of 120 random objects were valid and created`);
   });
 
   await t.test('random patch sequences: no 5xx, increasing resourceVersions, read-after-write', async (t) => {
@@ -177,7 +177,7 @@ t.test('fuzzing: random objects and patch sequences', async (t) => {
         }
         return true;
       }),
-      { numRuns: 60, seed: SEED + 1 },
+      { numRuns: 50, seed: SEED + 1 },
     );
     t.ok(applied > 20, `${applied} patches applied`);
   });
