@@ -146,10 +146,15 @@ export const apiPlugin: FastifyPluginAsync<ApiPluginOptions> = async (app: Fasti
   // ---- resources ----
 
   const activeWatches = opts.openWatches ?? new OpenWatches();
+  // Shutdown ends open watches at once (clients see the stream end and re-list elsewhere) instead of holding the
+  // server open until its deadline.
+  app.addHook('preClose', async () => activeWatches.endAll());
 
   const dispatch = async (request: FastifyRequest, reply: FastifyReply) => {
-    const info = parseRequestInfo(request.method, request.url);
+    let info = parseRequestInfo(request.method, request.url);
     if (!info.isResourceRequest) return nonResource(request, reply, info);
+    // requestinfo.go sets namespace = name for /api/v1/namespaces/<name>: there the namespace is the object itself.
+    if (info.apiGroup === '' && info.resource === 'namespaces') info = { ...info, namespace: '' };
     const def = registry.lookup(info.apiGroup, info.resource, info.apiVersion);
     if (!def) throw StatusError.pathNotFound();
     if (info.subresource && !(info.subresource === 'status' && def.subresources.status)) throw StatusError.pathNotFound();

@@ -19,7 +19,7 @@ type Obj = Record<string, unknown>;
 const metaFields = new Set(['apiVersion', 'kind', 'metadata']);
 
 /** metav1.ObjectMeta's JSON fields, and those of the two structs nested in it. */
-const objectMetaFields = new Set([
+export const objectMetaFields: ReadonlySet<string> = new Set([
   'name',
   'generateName',
   'namespace',
@@ -126,7 +126,7 @@ class Pruner {
     }
   }
 
-  private dropUnknown(o: Obj, known: Set<string>, path: string): void {
+  private dropUnknown(o: Obj, known: ReadonlySet<string>, path: string): void {
     for (const k of Object.keys(o)) {
       if (!known.has(k)) {
         this.metaPaths.push(`${path}.${k}`);
@@ -135,7 +135,7 @@ class Pruner {
     }
   }
 
-  private dropUnknownInItems(list: unknown, known: Set<string>, path: string): void {
+  private dropUnknownInItems(list: unknown, known: ReadonlySet<string>, path: string): void {
     if (!Array.isArray(list)) return;
     list.forEach((item, i) => {
       if (isObject(item)) this.dropUnknown(item, known, `${path}[${i}]`);

@@ -24,7 +24,7 @@ import { applyConfiguration, conflictMessage, pathString, printManager } from '.
 import { parseLabelSelector, type LabelSelector } from './label-selector.js';
 import { parseFieldSelector, assertSupportedFields, type FieldSelector } from './field-selector.js';
 import { validateObjectMeta, validateObjectMetaUpdate, generateName } from './object-meta-validation.js';
-import { pruneUnknownFields } from './prune.js';
+import { objectMetaFields, pruneUnknownFields } from './prune.js';
 import { applyMergePatch } from './merge-patch.js';
 import { applyJsonPatch } from './json-patch.js';
 import type { JsonSchema } from './json-schema.js';
@@ -152,24 +152,6 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-/** ObjectMeta's fields; anything else under metadata is an unknown field (it is dropped, as the decoder does). */
-const objectMetaFields = new Set([
-  'name',
-  'generateName',
-  'namespace',
-  'selfLink',
-  'uid',
-  'resourceVersion',
-  'generation',
-  'creationTimestamp',
-  'deletionTimestamp',
-  'deletionGracePeriodSeconds',
-  'labels',
-  'annotations',
-  'ownerReferences',
-  'finalizers',
-  'managedFields',
-]);
 
 export class Registry {
   readonly store: Store;

@@ -1,7 +1,6 @@
 // The HTTPS front door: TLS, authentication, one log line per request, Status-shaped errors, health and version.
 // What is served behind it (the API machinery, admission) is mounted by the caller through `mount`.
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
-import type { ServerResponse } from 'node:http';
 import { Counter, Histogram, type Registry as PromRegistry } from 'prom-client';
 import type { TLSSocket } from 'node:tls';
 import type { UserInfo } from '../apimachinery/user-info.js';
@@ -133,23 +132,11 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   const authorizer = opts.authorizer ?? alwaysAllow;
   const alwaysAllowPaths = new Set(opts.alwaysAllowPaths ?? ['/healthz', '/readyz', '/livez', '/version']);
 
-  // Watches are long-running responses; at shutdown they are ended cleanly (the client sees the stream close and
-  // re-lists elsewhere) instead of holding the process until the deadline.
-  const longRunning = new Set<ServerResponse>();
-  app.addHook('preClose', async () => {
-    for (const res of longRunning) if (!res.writableEnded) res.end();
-  });
-
   const requestMetrics = opts.metrics ? createRequestMetrics(opts.metrics) : undefined;
 
-  app.addHook('onRequest', async (req, reply) => {
+  app.addHook('onRequest', async (req) => {
     (req as FastifyRequest & { startedAt?: bigint }).startedAt = process.hrtime.bigint();
     const p = pathOf(req.url);
-    if (isWatch(req.url)) {
-      const res = reply.raw;
-      longRunning.add(res);
-      res.on('close', () => longRunning.delete(res));
-    }
     if (openPaths.has(p)) {
       opts.stripIdentityHeaders?.(req.raw);
       return;
@@ -184,12 +171,13 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     const status = toStatusError(err);
     if (status.code >= 500) req.log.error({ err }, 'request failed');
     if (status.details?.retryAfterSeconds) reply.header('retry-after', String(status.details.retryAfterSeconds));
-    reply.code(status.code).header('content-type', 'application/json').send(encodeJson(status.toStatus()));
+    // A Buffer keeps fastify from appending a charset to the Content-Type, as kube-apiserver sends it.
+    reply.code(status.code).header('content-type', 'application/json').send(Buffer.from(encodeJson(status.toStatus())));
   });
 
   app.setNotFoundHandler((_req, reply) => {
     const status = StatusError.pathNotFound();
-    reply.code(404).header('content-type', 'application/json').send(encodeJson(status.toStatus()));
+    reply.code(404).header('content-type', 'application/json').send(Buffer.from(encodeJson(status.toStatus())));
   });
 
   registerHealthRoutes(app, opts.health);
@@ -206,10 +194,6 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
 
   if (opts.mount) await opts.mount(app);
   return app;
-}
-
-function isWatch(url: string): boolean {
-  return /[?&]watch=(true|1)(&|$)/.test(url) || url.includes('/watch/');
 }
 
 /** apiserver_request_total / _duration_seconds, labelled as kube-apiserver labels them (verb, resource, code). */
