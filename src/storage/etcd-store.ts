@@ -228,10 +228,16 @@ export class EtcdStore implements Store {
       this.client.kv.txn({
         compare: [{ key, target: CompareTarget.Create, result: CompareResult.Equal, create_revision: 0 }],
         success: [{ request_put: { key, value } }],
-        failure: [],
+        failure: [{ request_range: { key } }],
       }),
     );
     if (!res.succeeded) {
+      // The etcd3 client retries a request whose response was lost; if that request had committed, the retry finds
+      // our own object. Same bytes including the uid (unique per create) can only be ours: report the create.
+      const existing = res.responses[0]?.response_range?.kvs[0];
+      if (existing && obj.metadata.uid && existing.value.equals(value)) {
+        return decode(existing.value, Number(existing.mod_revision));
+      }
       throw new StorageError('AlreadyExists', `${resource} "${obj.metadata.name}" already exists`, {
         resource,
         namespace: obj.metadata.namespace ?? '',

@@ -455,3 +455,17 @@ t.test('periodic compaction: one replica per interval compacts to the revision o
   t.ok(turns >= 2 && turns <= intervals + 2, `one compaction turn per interval for both replicas (${turns} in ${intervals.toFixed(1)})`);
   t.same(errors, [], 'no compaction errors');
 });
+
+t.test('a create repeated with the same bytes and uid (a retry after a lost response) is not AlreadyExists', async (t) => {
+  const store = await connect(etcd);
+  t.teardown(() => store.close());
+  const obj = thing('retried');
+  const first = await store.create(RES, obj);
+  const again = await store.create(RES, obj);
+  t.same(again, first, 'the retry reports the create that committed');
+  const other = await storageError(store.create(RES, { ...obj, metadata: { ...obj.metadata, uid: 'another-uid' } }));
+  t.equal(other?.code, 'AlreadyExists', 'another object of that name is AlreadyExists');
+  const noUid = { metadata: { name: 'no-uid', namespace: 'ns' } };
+  await store.create(RES, noUid);
+  t.equal((await storageError(store.create(RES, noUid)))?.code, 'AlreadyExists', 'without a uid nothing is assumed');
+});
