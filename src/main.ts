@@ -25,6 +25,7 @@ const TOP_USAGE = `Usage: volumesnapshot-apiserver <command> [flags]
 Commands:
   serve    ${SERVE_SUMMARY.split('\n').join('\n           ')}
   certs    Generate the PKI in --cert-dir and print the CA bundle for manifests.
+  migrate  Export VolumeSnapshots/VolumeSnapshotDatas from the original CRDs; import them into a stopped server's store.
 
 Run 'volumesnapshot-apiserver <command> --help' for the flags of a command.
 `;
@@ -93,6 +94,10 @@ async function main(argv: string[]): Promise<void> {
     process.stderr.write(generated.length ? `generated ${generated.join(', ')} in ${opts.certDir}\n` : `reused the PKI in ${opts.certDir}\n`);
     process.stdout.write(Buffer.from(await readFile(files.caCert)).toString('base64') + '\n');
     return;
+  }
+  if (command === 'migrate') {
+    const { main: migrate } = await import('./migrate/import-crd-objects.js');
+    process.exit(await migrate(rest));
   }
   fail(`unknown command "${command}" for "volumesnapshot-apiserver"`);
 }

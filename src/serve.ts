@@ -1,8 +1,9 @@
 // The one place that builds the object graph of `serve`:
 // PKI → store → registry (+ local cluster) → authentication/authorization → HTTPS server (API, admission, metrics)
 // → worker (snapshotter, promoter) reaching the main cluster through @kubernetes/client-node.
-import { promises as fs } from 'node:fs';
+import { promises as fs, unwatchFile, watchFile } from 'node:fs';
 import type https from 'node:https';
+import { createSecureContext } from 'node:tls';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Registry as PromRegistry, collectDefaultMetrics } from 'prom-client';
@@ -67,6 +68,20 @@ function clusterAdmissionDeps(registry: Registry, cluster: MainCluster, opts: Se
   };
 }
 
+/**
+ * Calls `onChange` when any of the files changes. Polling (not inotify) because Kubernetes updates mounted Secrets by
+ * swapping a symlink, which inotify watches on the old target miss.
+ */
+function watchFiles(files: string[], onChange: () => void, intervalMs = 5000): () => void {
+  const listener = (curr: { mtimeMs: number; ino: number }, prev: { mtimeMs: number; ino: number }) => {
+    if (curr.mtimeMs !== prev.mtimeMs || curr.ino !== prev.ino) onChange();
+  };
+  for (const f of files) watchFile(f, { interval: intervalMs, persistent: false }, listener);
+  return () => {
+    for (const f of files) unwatchFile(f, listener);
+  };
+}
+
 export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const files = pkiFiles(opts.certDir);
   const pki = await ensurePki({
@@ -77,7 +92,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   });
   const servingCertFile = opts.tlsCertFile ?? files.servingCert;
   const servingKeyFile = opts.tlsPrivateKeyFile ?? files.servingKey;
-  const [cert, key] = await Promise.all([fs.readFile(servingCertFile), fs.readFile(servingKeyFile)]);
+  let [cert, key] = await Promise.all([fs.readFile(servingCertFile), fs.readFile(servingKeyFile)]);
   const minVersion = opts.tlsMinVersion === 'VersionTLS13' ? 'TLSv1.3' : 'TLSv1.2';
   const standalone = opts.localCluster;
 
@@ -101,6 +116,17 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     admission: local?.admission,
   });
 
+  const admissionClientCaPem = opts.admissionClientCaFile ? await fs.readFile(opts.admissionClientCaFile, 'utf8') : undefined;
+
+  // The TLS context is rebuilt whenever the client CAs (ConfigMap) or the serving certificate files change; before
+  // the server exists there is nothing to rebuild.
+  const applySecureContext = () => {
+    const server = late.app?.server as https.Server | undefined;
+    if (!server) return;
+    const pems = [...auth.tlsClientCaPems(), ...(admissionClientCaPem ? [admissionClientCaPem] : [])];
+    server.setSecureContext({ cert, key, ca: pems.length ? pems : undefined, minVersion });
+  };
+
   // Authentication and authorization: delegated to the main cluster, or local trust + a static policy standalone.
   const authnKc = standalone ? undefined : loadKubeConfig(opts.authenticationKubeconfig ?? opts.kubeconfig);
   const authzKc = standalone ? undefined : loadKubeConfig(opts.authorizationKubeconfig ?? opts.kubeconfig);
@@ -113,10 +139,20 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
         authnKc && !opts.authenticationSkipLookup
           ? new ConfigMapWatcher(authnKc, { onError: (e) => log.warn({ reason: e.message }, 'authentication configmap lookup failed') })
           : undefined,
-      onClientCasChanged: (pems) =>
-        (late.app?.server as https.Server | undefined)?.setSecureContext({ cert, key, ca: pems.length ? pems : undefined, minVersion }),
+      onClientCasChanged: () => applySecureContext(),
     },
   );
+  const stopWatchingCert = watchFiles([servingCertFile, servingKeyFile], async () => {
+    try {
+      const [nextCert, nextKey] = await Promise.all([fs.readFile(servingCertFile), fs.readFile(servingKeyFile)]);
+      createSecureContext({ cert: nextCert, key: nextKey }); // throws on a mismatched or half-written pair
+      [cert, key] = [nextCert, nextKey];
+      applySecureContext();
+      log.info({ servingCert: servingCertFile }, 'reloaded the serving certificate');
+    } catch (err) {
+      log.warn({ servingCert: servingCertFile, reason: (err as Error).message }, 'serving certificate changed but cannot be used yet; keeping the current one');
+    }
+  });
   const authorizer = await createAuthorization(authorizationOptionsFromFlags(opts), {
     accessReviewer: authzKc && new ReviewClient(authzKc),
   });
@@ -125,7 +161,6 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const admissionDeps: AdmissionDeps = standalone
     ? localAdmissionDeps(registry, { restoreStorageClass: opts.restoreStorageClass })
     : clusterAdmissionDeps(registry, mainCluster!, opts);
-  const admissionClientCaPem = opts.admissionClientCaFile ? await fs.readFile(opts.admissionClientCaFile, 'utf8') : undefined;
 
   const metrics = new PromRegistry();
   collectDefaultMetrics({ register: metrics });
@@ -256,6 +291,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
         await app.close();
       } finally {
         clearTimeout(deadline);
+        stopWatchingCert();
         await closeCloud?.();
         await auth.close();
         await store.close();
