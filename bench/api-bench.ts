@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { ensurePki } from '../src/server/pki.js';
-import { formatRows, type BenchRow } from './bench-row.js';
+import { formatNotes, formatRows, type BenchRow } from './bench-row.js';
 import { clientAgent, load, percentile, request } from './http-load.js';
 import { GROUP, LIST_NS, LIST_SIZE, placements, type Placement } from './seed-store.js';
 import {
@@ -287,5 +287,5 @@ export async function benchApi(opts: { quick: boolean; host?: ServerHost }): Pro
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const rows = await benchApi({ quick: process.argv.includes('--quick') });
-  process.stdout.write(formatRows(rows));
+  process.stdout.write(formatRows(rows) + formatNotes(rows));
 }

@@ -9,6 +9,8 @@ const ENTRY = fileURLToPath(new URL('./server-main.js', import.meta.url));
 
 export interface BenchServer {
   port: number;
+  /** The process serving (for the hosted servers, the host's). */
+  pid: number;
   /** From fork (or, hosted, from the serve command) to listening with serve() returned: store open, local cluster up. */
   startMs: number;
   /** Resident set size in bytes of the process serving, from /proc/<pid>/status (VmRSS). */
@@ -17,7 +19,6 @@ export interface BenchServer {
 }
 
 export interface ServerProcess extends BenchServer {
-  pid: number;
   child: ChildProcess;
 }
 
@@ -32,6 +33,13 @@ export async function adminTls(certDir: string): Promise<ClientTls> {
   const f = pkiFiles(certDir);
   const [key, cert, ca] = await Promise.all([fs.readFile(f.adminKey), fs.readFile(f.adminCert), fs.readFile(f.caCert)]);
   return { key, cert, ca };
+}
+
+/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat (clock ticks of 1/100 s on Linux). */
+export function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 export function rssOf(pid: number): number {
@@ -129,6 +137,7 @@ export async function startServerHost(timeoutMs = 120_000): Promise<ServerHost> 
       const { port, serveMs } = await reply;
       return {
         port: port!,
+        pid: child.pid!,
         startMs: serveMs!,
         rss: () => rssOf(child.pid!),
         stop: async () => {

@@ -2,7 +2,7 @@
 // process, standalone, worker off), then events made by creating snapshots over HTTP (two creates in flight, so the
 // create rate follows what the server sustains). Figures: all delivered, lag from the create being sent to each
 // watcher reading the event (p50/p99; it includes the create's own round trip), and server RSS per idle watch.
-// Alone: `node dist/bench/watch-bench.js [--quick]`.
+// Alone: `node dist/bench/watch-bench.js [--quick]` (BENCH_WATCHERS=<n> overrides the number of watches).
 import https from 'node:https';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { ensurePki } from '../src/server/pki.js';
-import { formatRows, type BenchRow } from './bench-row.js';
+import { formatNotes, formatRows, type BenchRow } from './bench-row.js';
 import { clientAgent, request } from './http-load.js';
-import { adminTls, startServerHost, type BenchServer, type ClientTls, type ServerHost } from './server-process.js';
+import { adminTls, cpuSecondsOf, startServerHost, type BenchServer, type ClientTls, type ServerHost } from './server-process.js';
 
 export type { BenchRow };
 
@@ -93,7 +93,7 @@ async function createNamespace(port: number, tls: ClientTls): Promise<void> {
 
 /** With `host`, the server runs in that process (shared with other sections); else in one started here. */
 export async function benchWatch(opts: { quick: boolean; host?: ServerHost }): Promise<BenchRow[]> {
-  const watchers = opts.quick ? 50 : 1_000;
+  const watchers = Number(process.env.BENCH_WATCHERS) || (opts.quick ? 50 : 1_000);
   const events = opts.quick ? 300 : 10_000;
   const dir = mkdtempSync(join(tmpdir(), 'watch-bench-'));
   const certDir = join(dir, 'certs');
@@ -121,6 +121,9 @@ export async function benchWatch(opts: { quick: boolean; host?: ServerHost }): P
     await new Promise((resolve) => setTimeout(resolve, 500));
     const rssWatching = server.rss();
 
+    // Who limits the fan-out: CPU used by the server and by this process (the client reading every stream).
+    const serverCpu0 = cpuSecondsOf(server.pid);
+    const clientCpu0 = process.cpuUsage();
     const createAgent = clientAgent(tls, 2);
     let next = 0;
     const createStart = performance.now();
@@ -147,6 +150,9 @@ export async function benchWatch(opts: { quick: boolean; host?: ServerHost }): P
     const delivered = () => watches.reduce((n, w) => n + w.received, 0);
     while (delivered() < expected && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     const allMs = performance.now() - createStart;
+    const serverCpu = cpuSecondsOf(server.pid) - serverCpu0;
+    const clientUsage = process.cpuUsage(clientCpu0);
+    const clientCpu = (clientUsage.user + clientUsage.system) / 1e6;
     const got = delivered();
     const perWatch = (rssWatching - rssBefore) / watchers;
     const label = `${watchers} watches × ${created} events`;
@@ -160,7 +166,7 @@ export async function benchWatch(opts: { quick: boolean; host?: ServerHost }): P
         ratio: got / expected,
         goal: 'all',
         met: got === expected,
-        note: `${created < events ? `only ${created} of ${events} events made in the time allowed; ` : ''}${Math.round((created / createMs) * 1000)} creates/s over HTTP; all delivered after ${(allMs / 1000).toFixed(1)} s (${Math.round((got / allMs) * 1000)} events/s); ${watchers} watches opened in ${(openMs / 1000).toFixed(1)} s`,
+        note: `${created < events ? `only ${created} of ${events} events made in the time allowed; ` : ''}${Math.round((created / createMs) * 1000)} creates/s over HTTP; all delivered after ${(allMs / 1000).toFixed(1)} s (${Math.round((got / allMs) * 1000)} events/s); ${watchers} watches opened in ${(openMs / 1000).toFixed(1)} s; CPU meanwhile: server ${serverCpu.toFixed(1)} s, client ${clientCpu.toFixed(1)} s`,
       },
       { name: `watch lag p50 over HTTP (${label})`, value: lag.percentile(50), unit: 'ms', goal: 'print' },
       {
@@ -190,5 +196,5 @@ export async function benchWatch(opts: { quick: boolean; host?: ServerHost }): P
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const rows = await benchWatch({ quick: process.argv.includes('--quick') });
-  process.stdout.write(formatRows(rows));
+  process.stdout.write(formatRows(rows) + formatNotes(rows));
 }

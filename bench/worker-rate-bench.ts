@@ -10,7 +10,7 @@ import { AwsProvider } from '../src/cloud/aws.js';
 import { createWorker } from '../src/controller/worker.js';
 import { Ec2Fake } from '../test/fakes/ec2-fake.js';
 import { VS, createBoundClaim, isReady, quietLog, snapshotBody, startBed, waitBound } from '../test/controller/bed.js';
-import { formatRows, type BenchRow } from './bench-row.js';
+import { formatNotes, formatRows, type BenchRow } from './bench-row.js';
 
 export type { BenchRow };
 
@@ -98,5 +98,5 @@ export async function benchWorkerRate(opts: { quick: boolean }): Promise<BenchRo
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const rows = await benchWorkerRate({ quick: process.argv.includes('--quick') });
-  process.stdout.write(formatRows(rows));
+  process.stdout.write(formatRows(rows) + formatNotes(rows));
 }
