@@ -34,6 +34,12 @@ export interface ServeOptions extends DelegationFlagValues, WorkerFlagValues {
   gceEndpoint?: string;
   cloudQps: number;
   cloudBurst: number;
+  etcdServers?: string;
+  etcdPrefix: string;
+  etcdCafile?: string;
+  etcdCertfile?: string;
+  etcdKeyfile?: string;
+  etcdCompactionIntervalSeconds: number;
 }
 
 export interface CertsOptions {
@@ -139,6 +145,33 @@ const cloudFlags: FlagSpec<keyof ServeOptions>[] = [
   },
 ];
 
+const etcdFlags: FlagSpec<keyof ServeOptions>[] = [
+  {
+    name: 'etcd-servers',
+    key: 'etcdServers',
+    type: 'string',
+    help: 'List of etcd servers to connect with (scheme://ip:port), comma separated. Required with --storage=etcd.',
+  },
+  {
+    name: 'etcd-prefix',
+    key: 'etcdPrefix',
+    type: 'string',
+    default: '/registry/volumesnapshot.external-storage.k8s.io',
+    check: (v) => (/^\/.*[^/]$/.test(String(v)) ? undefined : 'must start with "/" and not end with one'),
+    help: 'The prefix to prepend to all resource paths in etcd.',
+  },
+  { name: 'etcd-cafile', key: 'etcdCafile', type: 'string', help: 'SSL Certificate Authority file used to secure etcd communication.' },
+  { name: 'etcd-certfile', key: 'etcdCertfile', type: 'string', help: 'SSL certification file used to secure etcd communication.' },
+  { name: 'etcd-keyfile', key: 'etcdKeyfile', type: 'string', help: 'SSL key file used to secure etcd communication.' },
+  {
+    name: 'etcd-compaction-interval',
+    key: 'etcdCompactionIntervalSeconds',
+    type: 'duration-seconds',
+    default: 300,
+    help: 'The interval of compaction requests. If 0, the compaction request from apiserver is disabled.',
+  },
+];
+
 const coreServeFlags: FlagSpec<keyof ServeOptions>[] = [
   common.securePort,
   {
@@ -210,7 +243,7 @@ const coreServeFlags: FlagSpec<keyof ServeOptions>[] = [
     type: 'enum',
     values: ['sqlite', 'etcd'],
     default: 'sqlite',
-    help: 'Storage backend: sqlite (a file in --data-dir, one replica) or etcd (several replicas).',
+    help: 'Storage backend: sqlite (a file in --data-dir, one replica) or etcd (several replicas; see --etcd-servers).',
   },
   common.serviceName,
   common.serviceNamespace,
@@ -246,6 +279,7 @@ const coreServeFlags: FlagSpec<keyof ServeOptions>[] = [
 
 export const serveFlags: FlagSpec<keyof ServeOptions>[] = [
   ...coreServeFlags,
+  ...etcdFlags,
   ...cloudFlags,
   ...(workerFlags as FlagSpec<keyof ServeOptions>[]),
   ...(delegationFlags as FlagSpec<keyof ServeOptions>[]),
@@ -343,7 +377,8 @@ export function validateServeOptions(o: ServeOptions, env: Record<string, string
   if (!!o.tlsCertFile !== !!o.tlsPrivateKeyFile) {
     throw new FlagError('--tls-cert-file and --tls-private-key-file must be given together');
   }
-  if (o.storage === 'etcd') throw new FlagError('--storage=etcd is not available in this build yet; use --storage=sqlite');
+  if (o.storage === 'etcd' && !o.etcdServers) throw new FlagError('--storage=etcd needs --etcd-servers');
+  if (!!o.etcdCertfile !== !!o.etcdKeyfile) throw new FlagError('--etcd-certfile and --etcd-keyfile must be given together');
   if (o.localCluster && o.kubeconfig) {
     throw new FlagError('--local-cluster serves its own cluster; it cannot be combined with --kubeconfig');
   }

@@ -16,6 +16,7 @@ import { createAuthentication } from './server/authentication-config.js';
 import { createAuthorization } from './server/authorization-config.js';
 import { authenticationOptionsFromFlags, authorizationOptionsFromFlags } from './server/delegation-flags.js';
 import { SqliteStore } from './storage/sqlite-store.js';
+import { EtcdStore } from './storage/etcd-store.js';
 import type { Store } from './storage/store.js';
 import { Registry } from './apimachinery/registry.js';
 import { apiPlugin } from './apimachinery/api-plugin.js';
@@ -98,7 +99,19 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
 
   await fs.mkdir(opts.dataDir, { recursive: true });
   const storePath = path.join(opts.dataDir, 'store.db');
-  const store = SqliteStore.open({ path: storePath });
+  const etcdEndpoints = (opts.etcdServers ?? '').split(',').filter(Boolean);
+  const store: Store =
+    opts.storage === 'etcd'
+      ? await EtcdStore.connect({
+          endpoints: etcdEndpoints,
+          prefix: opts.etcdPrefix,
+          ca: opts.etcdCafile,
+          cert: opts.etcdCertfile,
+          key: opts.etcdKeyfile,
+          compaction: { intervalMs: opts.etcdCompactionIntervalSeconds * 1000 },
+        })
+      : SqliteStore.open({ path: storePath });
+  const storeDescription = opts.storage === 'etcd' ? `etcd at ${etcdEndpoints.join(',')} under ${opts.etcdPrefix}` : `SQLite at ${storePath}`;
 
   // The local cluster's definitions are needed to build the registry, and its admission needs the registry.
   let local: LocalCluster | undefined;
@@ -233,13 +246,13 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     },
     `trusting client certificates signed by ${clientCaFile ?? 'the cluster client CA'}`,
   );
-  app.log.info({ storage: opts.storage, path: storePath }, `storing objects in SQLite at ${storePath}`);
+  app.log.info({ storage: opts.storage, path: opts.storage === 'sqlite' ? storePath : undefined }, `storing objects in ${storeDescription}`);
 
   if (local) await local.start();
 
   let closeCloud: (() => Promise<void>) | undefined;
   if (opts.worker) {
-    const cloud = createCloudProvider({
+    const cloud = await createCloudProvider({
       provider: opts.cloudProvider,
       clusterId: opts.clusterId,
       awsRegion: opts.awsRegion,

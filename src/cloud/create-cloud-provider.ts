@@ -1,9 +1,6 @@
 // The one place that turns plain command-line options into a CloudProvider.
 
-import { AwsProvider } from './aws.js';
 import { CloudError } from './cloud-error.js';
-import { GceProvider } from './gce.js';
-import { HostPathProvider } from './hostpath.js';
 import type { CloudProvider } from './provider.js';
 import type { RetryOptions } from './rate-limiter.js';
 
@@ -37,7 +34,11 @@ export interface CloudProviderOptions {
   pollIntervalMs?: number;
 }
 
-export function createCloudProvider(options: CloudProviderOptions): CloudProvider {
+/**
+ * Providers are imported on demand: the AWS SDK and the Compute client take seconds to load, which a server that
+ * uses another provider (standalone mode: hostpath) should not pay at every start.
+ */
+export async function createCloudProvider(options: CloudProviderOptions): Promise<CloudProvider> {
   const qps = options.qps ?? DEFAULT_CLOUD_QPS;
   const burst = options.burst ?? DEFAULT_CLOUD_BURST;
   const common = {
@@ -49,12 +50,14 @@ export function createCloudProvider(options: CloudProviderOptions): CloudProvide
     ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
   };
   switch (options.provider) {
-    case 'aws':
+    case 'aws': {
+      const { AwsProvider } = await import('./aws.js');
       return new AwsProvider({
         ...common,
         ...(options.awsRegion ? { region: options.awsRegion } : {}),
         ...(options.awsEndpoint ? { endpoint: options.awsEndpoint } : {}),
       });
+    }
     case 'gce': {
       let endpoint: { apiEndpoint: string; port?: number; protocol: 'http' | 'https' } | undefined;
       if (options.gceEndpoint) {
@@ -65,6 +68,7 @@ export function createCloudProvider(options: CloudProviderOptions): CloudProvide
         endpoint = { apiEndpoint: url.hostname, protocol: url.protocol === 'http:' ? 'http' : 'https' };
         if (url.port) endpoint.port = Number(url.port);
       }
+      const { GceProvider } = await import('./gce.js');
       return new GceProvider({
         ...common,
         ...(options.gceProject ? { project: options.gceProject } : {}),
@@ -72,9 +76,11 @@ export function createCloudProvider(options: CloudProviderOptions): CloudProvide
         ...endpoint,
       });
     }
-    case 'hostpath':
+    case 'hostpath': {
       if (!options.dataDir) throw CloudError.terminal('MissingDataDir', 'the hostpath cloud provider needs --data-dir');
+      const { HostPathProvider } = await import('./hostpath.js');
       return new HostPathProvider({ dataDir: options.dataDir });
+    }
     default:
       throw CloudError.terminal(
         'UnknownProvider',

@@ -12,12 +12,12 @@ import { GceFake } from '../fakes/gce-fake.js';
 t.test('builds each provider from plain options and rejects what cannot work', async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'cloud-factory-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const hp = createCloudProvider({ provider: 'hostpath', dataDir: dir });
+  const hp = await createCloudProvider({ provider: 'hostpath', dataDir: dir });
   t.ok(hp instanceof HostPathProvider);
   t.equal(hp.name, 'hostpath');
-  t.throws(() => createCloudProvider({ provider: 'hostpath' }), { code: 'MissingDataDir' });
-  t.throws(() => createCloudProvider({ provider: 'azure' as 'aws' }), { code: 'UnknownProvider', message: /supported: aws, gce, hostpath/ });
-  t.throws(() => createCloudProvider({ provider: 'gce', gceEndpoint: 'ftp://x' }), { code: 'InvalidEndpoint' });
+  await t.rejects(createCloudProvider({ provider: 'hostpath' }), { code: 'MissingDataDir' });
+  await t.rejects(createCloudProvider({ provider: 'azure' as 'aws' }), { code: 'UnknownProvider', message: /supported: aws, gce, hostpath/ });
+  await t.rejects(createCloudProvider({ provider: 'gce', gceEndpoint: 'ftp://x' }), { code: 'InvalidEndpoint' });
 });
 
 t.test('aws and gce endpoint overrides reach the fakes; qps/burst apply', async (t) => {
@@ -32,7 +32,7 @@ t.test('aws and gce endpoint overrides reach the fakes; qps/burst apply', async 
     await ec2.stop();
     await gce.stop();
   });
-  const aws = createCloudProvider({ provider: 'aws', awsRegion: 'us-east-1', awsEndpoint: e.url, clusterId: 'c', qps: 100, burst: 5 });
+  const aws = await createCloudProvider({ provider: 'aws', awsRegion: 'us-east-1', awsEndpoint: e.url, clusterId: 'c', qps: 100, burst: 5 });
   t.teardown(() => aws.close());
   t.ok(aws instanceof AwsProvider);
   const vol = ec2.addVolume({ zone: 'us-east-1a', sizeGiB: 1 }).volumeId;
@@ -40,7 +40,7 @@ t.test('aws and gce endpoint overrides reach the fakes; qps/burst apply', async 
   t.equal(ec2.listSnapshots()[0]!.snapshotId, s.id);
   t.equal(ec2.listSnapshots()[0]!.tags['kubernetes.io/cluster/c'], 'owned');
 
-  const pd = createCloudProvider({ provider: 'gce', gceEndpoint: g.url, gceAccessToken: gce.token, gceProject: 'test-project' });
+  const pd = await createCloudProvider({ provider: 'gce', gceEndpoint: g.url, gceAccessToken: gce.token, gceProject: 'test-project' });
   t.teardown(() => pd.close());
   t.ok(pd instanceof GceProvider);
   gce.addDisk({ zone: 'z-a', name: 'd', sizeGb: 1 });

@@ -44,7 +44,7 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Standalone mode (`--local-cluster`, the default here); false serves without it (then pass --kubeconfig). */
   localCluster?: boolean;
-  /** How long to wait for "serving HTTPS" (default 30 s). */
+  /** How long to wait for the server to be ready (default 60 s: CI machines are loaded). */
   timeoutMs?: number;
 }
 
@@ -73,7 +73,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   let buf = '';
   const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in time; stderr: ${stderr.join('')}`)), opts.timeoutMs ?? 30_000);
+    const timer = setTimeout(() => reject(new Error(`server did not start in time; stderr: ${stderr.join('')}`)), opts.timeoutMs ?? 60_000);
     proc.stdout!.on('data', (chunk: Buffer) => {
       buf += chunk.toString();
       let nl: number;
