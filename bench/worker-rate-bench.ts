@@ -86,7 +86,11 @@ export async function benchWorkerRate(opts: { quick: boolean }): Promise<BenchRo
         ratio,
         goal: '≤ 1.2×',
         met: finished === 'done' && ratio <= 1.2,
-        note: `${finished === 'done' ? 'all Ready' : `TIMED OUT with ${ready.size} Ready`}; EC2 requests (throttled ones included): ${calls} = ${(ec2.calls.length / n).toFixed(2)} per snapshot`,
+        note:
+          `${finished === 'done' ? 'all Ready' : `TIMED OUT with ${ready.size} Ready`}; EC2 requests (throttled ones included): ${calls} = ${(ec2.calls.length / n).toFixed(2)} per snapshot` +
+          (ratio > 1.2
+            ? '; likely cause: calls are paced at exactly the limit with a burst of 1, so any moment when none of the worker threads has a call ready (Registry writes and events between a snapshot\'s three calls) is lost; more threads than the rate needs, or a small burst, would fill it'
+            : ''),
       },
       { name: 'worker (rate-limited): duplicate cloud snapshots', value: duplicates, unit: '', goal: '0', met: duplicates === 0 },
     ];
