@@ -126,7 +126,9 @@ async function throughputRows(server: BenchServer, bare: ServerProcess, tls: Cli
       goal: '≥ 0.6×',
       met: getRatio >= 0.6,
       note: `${one.body.length} bytes, ${s.connections} connections, p99 ${get.realP99} ms vs ${get.bareP99} ms` +
-        (getRatio < 0.6 ? '; per request the server runs authn (client cert), authz, request-info parsing and a store read + JSON encode' : ''),
+        (getRatio < 0.6
+            ? '; likely cause (cpu profile): client-certificate authentication is about half the server CPU per GET — getPeerCertificate(true), new X509Certificate and chain verification on every request, by both the request-header and the x509 authenticator; caching the verified chain per TLS socket would remove it'
+            : ''),
     },
     {
       name: 'create VolumeSnapshot (SQLite)',
