@@ -378,6 +378,10 @@ export class Registry {
       if (obj.metadata.name !== req.name) {
         throw StatusError.badRequest(`the name of the object (${obj.metadata.name ?? ''}) does not match the name on the URL (${req.name})`);
       }
+      // patch.go checkName: a patch may not move the object to another namespace.
+      if (def.namespaced && (obj.metadata.namespace ?? '') !== (current.metadata.namespace ?? '')) {
+        throw StatusError.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
       // A patch that carries no resourceVersion applies to the current object unconditionally.
       if (!obj.metadata.resourceVersion) obj.metadata.resourceVersion = current.metadata.resourceVersion;
       return obj;

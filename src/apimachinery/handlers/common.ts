@@ -31,10 +31,16 @@ export function queryOf(url: string): URLSearchParams {
   return new URLSearchParams(q >= 0 ? url.slice(q + 1) : '');
 }
 
+const TRUE_TEXT = new Set(['', '1', 't', 'T', 'TRUE', 'true', 'True']);
+const FALSE_TEXT = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
+
+/** A boolean query parameter as Go's strconv.ParseBool reads it; anything else is a 400, as upstream's decoder. */
 export function queryBool(query: URLSearchParams, key: string): boolean | undefined {
   const v = query.get(key);
   if (v === null) return undefined;
-  return v === '' || v === 'true' || v === '1' || v === 'True' || v === 'TRUE' || v === 't' || v === 'T';
+  if (TRUE_TEXT.has(v)) return true;
+  if (FALSE_TEXT.has(v)) return false;
+  throw StatusError.badRequest(`${key}: Invalid value: "${v}": strconv.ParseBool: parsing "${v}": invalid syntax`);
 }
 
 function optionsInvalid(kind: string, errs: FieldError[]): StatusError {

@@ -19,6 +19,10 @@ export async function handleList(ctx: HandlerContext): Promise<void> {
   const limit = intParam(q, 'limit');
   const rvMatch = resourceVersionMatchOf(q);
   const rv = q.get('resourceVersion') ?? undefined;
+  intParam(q, 'timeoutSeconds'); // decoded (and refused when malformed) as upstream's ListOptions, unused by a list
+  if (q.get('continue') && rv && rv !== '0') {
+    throw StatusError.badRequest('specifying resource version is not allowed when using continue');
+  }
   if (q.get('sendInitialEvents') !== null) {
     throw StatusError.invalid({ group: 'meta.k8s.io', kind: 'ListOptions' }, '', [
       fieldErrors.forbidden('sendInitialEvents', 'sendInitialEvents is forbidden for list'),
