@@ -3,12 +3,13 @@
 // The flags of delegated authn/authz and of the worker live beside the code they configure and are composed here.
 import { delegationFlags, type DelegationFlagValues } from './server/delegation-flags.js';
 import { workerFlags, type WorkerFlagValues } from './controller/worker-flags.js';
+import { maxInFlightFlags, type MaxInFlightFlagValues } from './server/max-in-flight.js';
 
 export type CloudProviderName = 'aws' | 'gce' | 'hostpath';
 export type StorageBackend = 'sqlite' | 'etcd';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 
-export interface ServeOptions extends DelegationFlagValues, WorkerFlagValues {
+export interface ServeOptions extends DelegationFlagValues, WorkerFlagValues, MaxInFlightFlagValues {
   securePort: number;
   bindAddress: string;
   certDir: string;
@@ -283,6 +284,7 @@ export const serveFlags: FlagSpec<keyof ServeOptions>[] = [
   ...cloudFlags,
   ...(workerFlags as FlagSpec<keyof ServeOptions>[]),
   ...(delegationFlags as FlagSpec<keyof ServeOptions>[]),
+  ...(maxInFlightFlags as FlagSpec<keyof ServeOptions>[]),
 ];
 
 export const certsFlags: FlagSpec<keyof CertsOptions>[] = [

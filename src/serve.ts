@@ -200,6 +200,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     health,
     logLevel: opts.logLevel,
     metrics,
+    maxInFlight: { maxRequestsInflight: opts.maxRequestsInflight, maxMutatingRequestsInflight: opts.maxMutatingRequestsInflight },
     mount: async (app) => {
       await app.register(apiPlugin, { registry });
       await app.register(admissionRoutes, { deps: { ...admissionDeps, log: (entry) => app.log.info(entry, 'admission review') }, clientCaPem: admissionClientCaPem });

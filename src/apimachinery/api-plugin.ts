@@ -163,6 +163,13 @@ export const apiPlugin: FastifyPluginAsync<ApiPluginOptions> = async (app: Fasti
     if (!def.namespaced && hasNamespace) throw StatusError.pathNotFound();
     // A namespaced resource is addressable without a namespace only as a collection read (list/watch).
     if (def.namespaced && !hasNamespace && !(info.verb === 'list' || info.verb === 'watch')) throw StatusError.pathNotFound();
+    // A name or namespace nothing can have (a NUL byte, a decoded '/') is simply not there, as upstream's lookup
+    // finds nothing.
+    const impossible = (v: string) => v.includes('\u0000') || v.includes('/');
+    if (impossible(info.namespace)) throw StatusError.notFound({ group: '', resource: 'namespaces' }, info.namespace);
+    if (impossible(info.name) && info.verb !== 'create') {
+      throw StatusError.notFound({ group: def.group, resource: def.plural }, info.name);
+    }
     const ctx: HandlerContext = { request, reply, registry, def, info, query: queryOf(request.url), clock };
     const named = info.name !== '';
     switch (info.verb) {

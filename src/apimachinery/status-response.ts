@@ -15,6 +15,8 @@ function fromFastifyError(err: { code?: string; message: string; statusCode?: nu
       return StatusError.badRequest(`the body of the request could not be decoded: ${err.message}`);
     case 'FST_ERR_NOT_FOUND':
       return StatusError.pathNotFound();
+    case 'FST_ERR_BAD_URL':
+      return StatusError.badRequest(`invalid URL: ${err.message}`);
   }
   if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
     return new StatusError(err.statusCode, err.statusCode === 400 ? 'BadRequest' : undefined, err.message);

@@ -1,7 +1,8 @@
 // The HTTPS front door: TLS, authentication, one log line per request, Status-shaped errors, health and version.
 // What is served behind it (the API machinery, admission) is mounted by the caller through `mount`.
-import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Counter, Histogram, type Registry as PromRegistry } from 'prom-client';
+import type https from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { UserInfo } from '../apimachinery/user-info.js';
 import { parseRequestInfo, type RequestInfo } from '../apimachinery/request-info.js';
@@ -9,6 +10,7 @@ import { StatusError } from '../apimachinery/status-error.js';
 import { toStatusError } from '../apimachinery/status-response.js';
 import { encodeJson } from '../apimachinery/json-encoding.js';
 import { HealthChecks, registerHealthRoutes } from './health.js';
+import { maxInFlightHook, type MaxInFlightFlagValues } from './max-in-flight.js';
 import { versionInfo } from './version.js';
 import { peerChain, type X509Authenticator } from './x509-authenticator.js';
 import type { LogLevel } from '../config.js';
@@ -61,6 +63,8 @@ export interface ServerOptions {
   unauthenticatedPaths?: string[];
   /** Removes front-proxy identity headers from requests that skip authentication, so nothing downstream trusts them. */
   stripIdentityHeaders?: (req: FastifyRequest['raw']) => void;
+  /** --max-requests-inflight / --max-mutating-requests-inflight; absent = no limit. */
+  maxInFlight?: MaxInFlightFlagValues;
   /** Where request metrics go, and what GET /metrics exposes (Prometheus text format). */
   metrics?: PromRegistry;
 }
@@ -107,7 +111,11 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       requestCert: true,
       rejectUnauthorized: false,
       minVersion: opts.tls.minVersion,
-    },
+      // A client that dribbles its headers is cut off after 32 s (checked every 5 s) instead of holding a
+      // connection for Node's default 60–90 s.
+      headersTimeout: 32_000,
+      connectionsCheckingInterval: 5_000,
+    } as https.ServerOptions,
     logger: {
       level: opts.logLevel,
       ...(opts.logStream ? { stream: opts.logStream } : {}),
@@ -121,6 +129,12 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: MAX_BODY_BYTES,
     return503OnClosing: true,
+    // Errors fastify raises before routing (a malformed URL, a bad Content-Type…) are Statuses too.
+    frameworkErrors: (err, _req, reply) => {
+      const status = toStatusError(err);
+      const raw = reply as unknown as FastifyReply;
+      raw.code(status.code).header('content-type', 'application/json').send(Buffer.from(encodeJson(status.toStatus())));
+    },
     forceCloseConnections: 'idle',
     requestTimeout: 0,
     connectionTimeout: 0,
@@ -150,6 +164,9 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     const decision = await authorizer.authorize(req.user, info);
     if (!decision.allowed) throw forbidden(req.user, info, decision.reason);
   });
+
+  // After authentication (system:masters passes at the limit, as upstream's filter lets it).
+  if (opts.maxInFlight) app.addHook('onRequest', maxInFlightHook(opts.maxInFlight).hook);
 
   app.addHook('onResponse', async (req, reply) => {
     const started = (req as FastifyRequest & { startedAt?: bigint }).startedAt;

@@ -184,15 +184,11 @@ function corpus(fixtureRv: string, fixtureUid: string): Row[] {
     ['300 characters', 'a'.repeat(300), 404],
     ['invalid percent escape', '%zz', [400, 404]],
   ];
-  const urlFixmes: Record<string, string> = {
-    NUL: 'FIXME(server): 500 InternalError; upstream looks the name up and answers 404 NotFound',
-    'invalid percent escape': "FIXME(server): fastify's own {error, code: FST_ERR_BAD_URL} body, not a Status (set frameworkErrors)",
-  };
   for (const [what, n, code] of urlNames) {
-    add({ name: `GET name ${what}`, method: 'GET', path: `${SNAPSHOTS}/${n}`, code, fixme: urlFixmes[what] });
-    add({ name: `DELETE name ${what}`, method: 'DELETE', path: `${SNAPSHOTS}/${n}`, code, fixme: urlFixmes[what] });
+    add({ name: `GET name ${what}`, method: 'GET', path: `${SNAPSHOTS}/${n}`, code });
+    add({ name: `DELETE name ${what}`, method: 'DELETE', path: `${SNAPSHOTS}/${n}`, code });
   }
-  add({ name: 'GET namespace NUL', method: 'GET', path: `${GV}/namespaces/%00/volumesnapshots/a`, code: [400, 404], fixme: urlFixmes.NUL });
+  add({ name: 'GET namespace NUL', method: 'GET', path: `${GV}/namespaces/%00/volumesnapshots/a`, code: [400, 404] });
   add({ name: 'GET namespace dot-dot %2F', method: 'GET', path: `${GV}/namespaces/..%2F/volumesnapshots`, code: [400, 404] });
   add({ name: 'GET unknown subresource', method: 'GET', path: `${FIXTURE}/bogus`, code: 404, reason: 'NotFound' });
   add({ name: 'GET status of a missing object', method: 'GET', path: `${SNAPSHOTS}/missing/status`, code: 404, reason: 'NotFound', msg: `volumesnapshots.${GROUP} "missing" not found` });
@@ -226,8 +222,8 @@ function corpus(fixtureRv: string, fixtureUid: string): Row[] {
   add({ name: 'list continue not JSON', method: 'GET', path: `${SNAPSHOTS}?limit=1&continue=enp6`, code: 400, reason: 'BadRequest', msg: 'invalid continue token' });
   add({ name: 'list continue of another version', method: 'GET', path: `${SNAPSHOTS}?limit=1&continue=${Buffer.from('{"v":"meta.k8s.io/v9","rv":1,"start":"a"}').toString('base64url')}`, code: 400, reason: 'BadRequest', msg: 'invalid continue token' });
   add({ name: 'list continue escaping its prefix', method: 'GET', path: `${SNAPSHOTS}?limit=1&continue=${Buffer.from('{"v":"meta.k8s.io/v1","rv":1,"start":"../../x"}').toString('base64url')}`, code: 400, reason: 'BadRequest', msg: 'invalid continue token' });
-  add({ name: 'list continue with resourceVersion', method: 'GET', path: `${SNAPSHOTS}?limit=1&resourceVersion=1&continue=${Buffer.from('{"v":"meta.k8s.io/v1","rv":1,"start":"a"}').toString('base64url')}`, code: 400, reason: 'BadRequest', msg: 'specifying resource version is not allowed when using continue', fixme: 'FIXME(server): 200 (the resourceVersion is ignored); upstream etcd3 store GetList answers 400 "specifying resource version is not allowed when using continue"' });
-  add({ name: 'list timeoutSeconds abc', method: 'GET', path: `${SNAPSHOTS}?timeoutSeconds=abc`, code: 400, reason: 'BadRequest', fixme: 'FIXME(server): 200 for a list (a watch gets 400); upstream decodes ListOptions for both and answers 400' });
+  add({ name: 'list continue with resourceVersion', method: 'GET', path: `${SNAPSHOTS}?limit=1&resourceVersion=1&continue=${Buffer.from('{"v":"meta.k8s.io/v1","rv":1,"start":"a"}').toString('base64url')}`, code: 400, reason: 'BadRequest', msg: 'specifying resource version is not allowed when using continue' });
+  add({ name: 'list timeoutSeconds abc', method: 'GET', path: `${SNAPSHOTS}?timeoutSeconds=abc`, code: 400, reason: 'BadRequest' });
   add({ name: 'list sendInitialEvents', method: 'GET', path: `${SNAPSHOTS}?sendInitialEvents=true`, code: 422, reason: 'Invalid' });
   add({ name: 'list Accept only XML', method: 'GET', path: SNAPSHOTS, headers: { accept: 'application/xml' }, code: 406, reason: 'NotAcceptable' });
   add({ name: 'watch resourceVersion abc', method: 'GET', path: `${SNAPSHOTS}?watch=true&resourceVersion=abc`, code: 422, reason: 'Invalid', msg: 'resourceVersion' });
@@ -285,7 +281,7 @@ function corpus(fixtureRv: string, fixtureUid: string): Row[] {
   patch('merge: a list', MERGE, '[]', [400, 422]);
   patch('merge: a number', MERGE, '5', [400, 422]);
   patch('merge: renames', MERGE, '{"metadata":{"name":"zz"}}', 400, 'BadRequest', 'the name of the object (zz) does not match the name on the URL (fixture)');
-  add({ name: 'PATCH merge: moves namespace', method: 'PATCH', path: FIXTURE, body: '{"metadata":{"namespace":"kube-system"}}', ctype: MERGE, code: 400, reason: 'BadRequest', msg: 'the namespace of the provided object does not match the namespace sent on the request', fixme: 'FIXME(server): 200 (the patched namespace is silently replaced); upstream patch.go checkName answers 400' });
+  add({ name: 'PATCH merge: moves namespace', method: 'PATCH', path: FIXTURE, body: '{"metadata":{"namespace":"kube-system"}}', ctype: MERGE, code: 400, reason: 'BadRequest', msg: 'the namespace of the provided object does not match the namespace sent on the request' });
   patch('merge: changes uid', MERGE, '{"metadata":{"uid":"00000000-0000-0000-0000-000000000000"}}', [409, 422], undefined, /UID|uid/);
   patch('merge: stale resourceVersion', MERGE, '{"metadata":{"resourceVersion":"1"}}', 409, 'Conflict', 'the object has been modified');
   patch('merge: resourceVersion abc', MERGE, '{"metadata":{"resourceVersion":"abc"}}', [400, 409, 422]);
@@ -327,7 +323,7 @@ function corpus(fixtureRv: string, fixtureUid: string): Row[] {
   add({ name: 'PATCH apply renames', method: 'PATCH', path: `${FIXTURE}?fieldManager=t`, body: snap({ name: 'other' }), ctype: APPLY, code: 400, reason: 'BadRequest', msg: 'does not match the name on the URL' });
   add({ name: 'PATCH apply unknown field', method: 'PATCH', path: `${FIXTURE}?fieldManager=t&fieldValidation=Strict`, body: snap({ name: 'fixture' }, { persistentVolumeClaimName: 'claim', bogus: 1 }), ctype: APPLY, code: [400, 422] });
   add({ name: 'PATCH apply immutable', method: 'PATCH', path: `${FIXTURE}?fieldManager=t&force=true`, body: snap({ name: 'fixture' }, { persistentVolumeClaimName: 'other' }), ctype: APPLY, code: 422, reason: 'Invalid', msg: 'field is immutable' });
-  add({ name: 'PATCH apply force not a bool', method: 'PATCH', path: `${FIXTURE}?fieldManager=t&force=maybe`, body: snap({ name: 'fixture' }), ctype: APPLY, code: 400, reason: 'BadRequest', fixme: 'FIXME(server): 200 (force=maybe read as false); upstream ParseBool fails: 400' });
+  add({ name: 'PATCH apply force not a bool', method: 'PATCH', path: `${FIXTURE}?fieldManager=t&force=maybe`, body: snap({ name: 'fixture' }), ctype: APPLY, code: 400, reason: 'BadRequest' });
   add({ name: 'PATCH force on a merge patch', method: 'PATCH', path: `${FIXTURE}?force=true`, body: '{}', ctype: MERGE, code: 422, reason: 'Invalid', msg: 'force' });
   add({ name: 'PATCH collection', method: 'PATCH', path: SNAPSHOTS, body: '{}', ctype: MERGE, code: [404, 405] });
 
@@ -340,16 +336,15 @@ function corpus(fixtureRv: string, fixtureUid: string): Row[] {
   const delFixture = (what: string, body: string, code: number, reason: string, msg: string) =>
     add({ name: `DELETE ${what}`, method: 'DELETE', path: FIXTURE, body, ctype: J, code, reason, msg });
   del('propagationPolicy unknown', '{"kind":"DeleteOptions","apiVersion":"v1","propagationPolicy":"Bogus"}', 422, 'Invalid', 'Unsupported value: "Bogus"');
-  const wrongType = 'FIXME(server): 200 and the object is DELETED (a DeleteOptions field of the wrong type is ignored); upstream cannot decode DeleteOptions: 400 BadRequest, nothing deleted';
-  del('gracePeriodSeconds a string', '{"kind":"DeleteOptions","apiVersion":"v1","gracePeriodSeconds":"x"}', 400, 'BadRequest', undefined, wrongType);
-  del('preconditions a string', '{"kind":"DeleteOptions","apiVersion":"v1","preconditions":"x"}', 400, 'BadRequest', undefined, wrongType);
+  del('gracePeriodSeconds a string', '{"kind":"DeleteOptions","apiVersion":"v1","gracePeriodSeconds":"x"}', 400, 'BadRequest');
+  del('preconditions a string', '{"kind":"DeleteOptions","apiVersion":"v1","preconditions":"x"}', 400, 'BadRequest');
   delFixture('uid precondition fails', '{"kind":"DeleteOptions","apiVersion":"v1","preconditions":{"uid":"nope"}}', 409, 'Conflict', `Precondition failed: UID in precondition: nope, UID in object meta: ${fixtureUid}`);
   delFixture('resourceVersion precondition fails', '{"kind":"DeleteOptions","apiVersion":"v1","preconditions":{"resourceVersion":"1"}}', 409, 'Conflict', `Precondition failed: ResourceVersion in precondition: 1, ResourceVersion in object meta: ${fixtureRv}`);
   del('body malformed', '{"kind":', 400, 'BadRequest');
-  del('body a list', '[]', 400, 'BadRequest', undefined, 'FIXME(server): 200 and the object is DELETED; upstream: 400 (a list is no DeleteOptions)');
-  del('both orphanDependents and propagationPolicy', '{"kind":"DeleteOptions","apiVersion":"v1","orphanDependents":true,"propagationPolicy":"Background"}', 422, 'Invalid', 'orphanDependents', 'FIXME(server): 200 and the object is DELETED; upstream ValidateDeleteOptions: 422 "orphanDependents: Invalid value: true: Cannot set both …"');
+  del('body a list', '[]', 400, 'BadRequest');
+  del('both orphanDependents and propagationPolicy', '{"kind":"DeleteOptions","apiVersion":"v1","orphanDependents":true,"propagationPolicy":"Background"}', 422, 'Invalid', 'orphanDependents');
   del('dryRun not All', '{"kind":"DeleteOptions","apiVersion":"v1","dryRun":["Bogus"]}', 422, 'Invalid', 'supported values: "All"');
-  del('wrong kind of options', '{"kind":"Pod","apiVersion":"v1"}', 400, 'BadRequest', undefined, 'FIXME(server): 200 and the object is DELETED; upstream decodes the body as meta.k8s.io DeleteOptions and answers 400 for another kind');
+  del('wrong kind of options', '{"kind":"Pod","apiVersion":"v1"}', 400, 'BadRequest');
   add({ name: 'DELETE collection bad labelSelector', method: 'DELETE', path: `${SNAPSHOTS}?labelSelector=%28%28%28`, code: 400, reason: 'BadRequest' });
   add({ name: 'DELETE collection bad fieldSelector', method: 'DELETE', path: `${SNAPSHOTS}?fieldSelector=spec.x%3Dy`, code: 400, reason: 'BadRequest', msg: 'field label not supported: spec.x' });
   add({ name: 'DELETE collection bad options', method: 'DELETE', path: SNAPSHOTS, body: '{"kind":"DeleteOptions","apiVersion":"v1","propagationPolicy":"Bogus"}', ctype: J, code: 422, reason: 'Invalid' });
