@@ -22,7 +22,7 @@ async function isLeader(server: TestServer): Promise<boolean> {
 
 t.test('three replicas on one etcd', async (t) => {
   const etcd = await startEtcd();
-  t.teardown(() => etcd.stop());
+  t.teardown(() => etcd.cleanup());
   // Every replica shares one PKI (as Deployment replicas share one Secret) and one data dir (the hostpath provider's
   // snapshots, as a shared volume would be).
   const first = await startServer({
@@ -108,4 +108,41 @@ spec: {persistentVolumeClaimName: pvc-ha}
   t.equal(now.filter(Boolean).length, 1, 'exactly one new leader');
   const snapshots = await fs.readdir(path.join(first.dataDir, 'snapshots')).catch(() => [] as string[]);
   t.equal(snapshots.filter((d) => !d.startsWith('.')).length, 1, 'one snapshot directory: no duplicate');
+});
+
+t.test('etcd down: 503 with Retry-After and /readyz failing, then service resumes by itself', async (t) => {
+  const etcd = await startEtcd();
+  t.teardown(() => etcd.cleanup());
+  const server = await startServer({ args: ['--storage=etcd', `--etcd-servers=${etcd.endpoint}`, '--worker=false'] });
+  t.teardown(() => server.stop());
+  const creds = await admin(server);
+  const body = (name: string) =>
+    JSON.stringify({ apiVersion: 'volumesnapshot.external-storage.k8s.io/v1', kind: 'VolumeSnapshot', metadata: { name }, spec: { persistentVolumeClaimName: 'c' } });
+  const create = (name: string) =>
+    httpsRequest({ url: `${server.url}${VS}`, method: 'POST', headers: { 'content-type': 'application/json' }, body: body(name), ...creds });
+  t.equal((await create('before')).status, 201);
+
+  await etcd.stop();
+  const down = await create('during');
+  t.equal(down.status, 503, 'a write while etcd is down is refused with 503');
+  t.equal(down.headers['retry-after'], '1');
+  t.match(down.json(), { kind: 'Status', reason: 'ServiceUnavailable' });
+  let ready = await httpsRequest({ url: `${server.url}/readyz`, ...creds });
+  for (const deadline = Date.now() + 15_000; ready.status === 200 && Date.now() < deadline; ) {
+    await new Promise((r) => setTimeout(r, 500));
+    ready = await httpsRequest({ url: `${server.url}/readyz`, ...creds });
+  }
+  t.equal(ready.status, 500, '/readyz fails while etcd is unreachable');
+  t.equal((await httpsRequest({ url: `${server.url}/livez`, ...creds })).status, 200, 'but the process is alive');
+
+  await etcd.restart();
+  let after = await create('after');
+  for (const deadline = Date.now() + 30_000; after.status !== 201 && Date.now() < deadline; ) {
+    await new Promise((r) => setTimeout(r, 500));
+    after = await create('after');
+  }
+  t.equal(after.status, 201, 'writes resume by themselves');
+  const names = (await httpsRequest({ url: `${server.url}${VS}`, ...creds })).json<{ items: { metadata: { name: string } }[] }>().items.map((i) => i.metadata.name);
+  t.ok(names.includes('before') && names.includes('after'), 'the acknowledged writes are there');
+  t.notOk(names.includes('during'), 'the refused one is not');
 });
