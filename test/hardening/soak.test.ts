@@ -186,7 +186,13 @@ t.test('soak: a minute of mixed load', async (t) => {
   t.ok(growth < 0.1, `RSS growth after warm-up ${(growth * 100).toFixed(1)} % < 10 %`, {
     todo: 'FIXME(server): memory keeps growing under create/delete load (suspected retention; see the report)',
   });
-  t.ok(idle.fds <= warmup.idle.fds + 2, `no descriptor left behind: ${idle.fds} idle after load vs ${warmup.idle.fds} idle after warm-up`);
+  // Sockets the clients just closed take a moment to go (TLS close, keep-alive timers): give them 15 s. A leak stays.
+  let fds = idle.fds;
+  for (const deadline = Date.now() + 15_000; fds > warmup.idle.fds + 2 && Date.now() < deadline; ) {
+    await sleep(500);
+    fds = (await processStats(pid)).fds;
+  }
+  t.ok(fds <= warmup.idle.fds + 2, `no descriptor left behind: ${fds} idle after load vs ${warmup.idle.fds} idle after warm-up`);
   t.equal((await client.request({ path: '/readyz' })).body, 'ok', 'still ready');
   const remaining = await client.json<{ items: unknown[] }>('GET', SNAPSHOTS);
   t.ok(remaining.body.items.length <= 2 * WRITERS * 6, `store bounded: ${remaining.body.items.length} snapshots left`);

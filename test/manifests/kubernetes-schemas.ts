@@ -18,7 +18,9 @@ export async function validateAgainstSchema(obj: K8sObject): Promise<boolean> {
   try {
     mod = (await import(modelPath(obj.apiVersion, obj.kind))) as Record<string, unknown>;
   } catch (err) {
-    if ((err as { code?: string }).code === 'ERR_PACKAGE_PATH_NOT_EXPORTED' || (err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') return false;
+    // Node reports the code on `code`; under tap's import hooks it may only be in the message.
+    const e = err as { code?: string; message?: string };
+    if (/ERR_PACKAGE_PATH_NOT_EXPORTED|ERR_MODULE_NOT_FOUND/.test(`${e.code ?? ''} ${e.message ?? ''}`)) return false;
     throw err;
   }
   const Ctor = mod[obj.kind] as ModelClass | undefined;
