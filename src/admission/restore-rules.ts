@@ -1,6 +1,7 @@
 // The restore-PVC rules: which PersistentVolumeClaims restore a VolumeSnapshot, whether such a claim can work, and
 // what the mutating webhook fills in. Pure functions from plain data to a Decision; the AdmissionReview plumbing and
 // the lookups live in admission-review.ts.
+import { isDNS1123Subdomain } from '../apimachinery/object-meta-validation.js';
 import { Quantity, QuantityError, formatBytesBinary } from '../apimachinery/quantity.js';
 import { type FieldError, fieldErrors, formatFieldError } from '../apimachinery/status-error.js';
 import {
@@ -142,20 +143,10 @@ function refField(field: RestoreSourceField): string {
   }
 }
 
-// k8s.io/apimachinery/pkg/util/validation IsDNS1123Subdomain: VolumeSnapshot names are object names.
-const DNS1123_SUBDOMAIN_FMT = '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*';
-const DNS1123_SUBDOMAIN_RE = new RegExp(`^${DNS1123_SUBDOMAIN_FMT}$`);
-const DNS1123_SUBDOMAIN_MSG =
-  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '" +
-  DNS1123_SUBDOMAIN_FMT +
-  "')";
-
+// VolumeSnapshot names are object names: IsDNS1123Subdomain (k8s.io/apimachinery/pkg/util/validation).
 function objectNameErrors(field: string, name: string): FieldError[] {
   if (name === '') return [fieldErrors.required(field, 'the name of a VolumeSnapshot in the claim\'s namespace')];
-  const errs: FieldError[] = [];
-  if (Buffer.byteLength(name, 'utf8') > 253) errs.push(fieldErrors.invalid(field, name, 'must be no more than 253 characters'));
-  if (!DNS1123_SUBDOMAIN_RE.test(name)) errs.push(fieldErrors.invalid(field, name, DNS1123_SUBDOMAIN_MSG));
-  return errs;
+  return isDNS1123Subdomain(name).map((msg) => fieldErrors.invalid(field, name, msg));
 }
 
 /**
