@@ -439,6 +439,11 @@ export function escapeJsonPointer(token: string): string {
  * `requests.storage` to the snapshot's restoreSize, and the snapshot's uid is recorded. A missing snapshot (the
  * validating webhook denies that) only gets the storage-class default.
  */
+/** A JSON object (not null, not an array): `typeof [] === 'object'` would let a patch path walk into an array. */
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
 export function mutateRestore(pvc: PersistentVolumeClaim, snapshot: VolumeSnapshot | undefined, options: RestoreOptions): JsonPatchOp[] {
   if (!isRestorePvc(pvc)) return [];
   const ops: JsonPatchOp[] = [];
@@ -449,15 +454,15 @@ export function mutateRestore(pvc: PersistentVolumeClaim, snapshot: VolumeSnapsh
 
   const restoreSize = snapshotRestoreSize(snapshot);
   const requests = spec?.resources?.requests;
-  const hasStorage = !!requests && typeof requests === 'object' && Object.prototype.hasOwnProperty.call(requests, 'storage');
+  const hasStorage = isPlainObject(requests) && Object.prototype.hasOwnProperty.call(requests, 'storage');
   if (restoreSize && !hasStorage) {
     // Whole bytes in the human form (5368709120 → 5Gi): what the user would have written.
     const storage = human(restoreSize);
-    if (!spec || typeof spec !== 'object') {
+    if (!isPlainObject(spec)) {
       specAdds.resources = { requests: { storage } };
-    } else if (!spec.resources || typeof spec.resources !== 'object') {
+    } else if (!isPlainObject(spec.resources)) {
       specAdds.resources = { requests: { storage } };
-    } else if (!requests || typeof requests !== 'object') {
+    } else if (!isPlainObject(requests)) {
       ops.push({ op: 'add', path: '/spec/resources/requests', value: { storage } });
     } else {
       ops.push({ op: 'add', path: '/spec/resources/requests/storage', value: storage });
@@ -465,7 +470,7 @@ export function mutateRestore(pvc: PersistentVolumeClaim, snapshot: VolumeSnapsh
   }
 
   if (Object.keys(specAdds).length > 0) {
-    if (!spec || typeof spec !== 'object') {
+    if (!isPlainObject(spec)) {
       ops.unshift({ op: 'add', path: '/spec', value: specAdds });
     } else {
       const adds = Object.entries(specAdds).map(([k, v]): JsonPatchOp => ({ op: 'add', path: `/spec/${escapeJsonPointer(k)}`, value: v }));
@@ -491,8 +496,8 @@ export function mutateRestoreUpdate(newPvc: PersistentVolumeClaim, oldPvc: Persi
 }
 
 function setAnnotation(pvc: PersistentVolumeClaim, key: string, value: string): JsonPatchOp[] {
-  if (!pvc.metadata || typeof pvc.metadata !== 'object') return [{ op: 'add', path: '/metadata', value: { annotations: { [key]: value } } }];
+  if (!isPlainObject(pvc.metadata)) return [{ op: 'add', path: '/metadata', value: { annotations: { [key]: value } } }];
   const annotations = pvc.metadata.annotations;
-  if (!annotations || typeof annotations !== 'object') return [{ op: 'add', path: '/metadata/annotations', value: { [key]: value } }];
+  if (!isPlainObject(annotations)) return [{ op: 'add', path: '/metadata/annotations', value: { [key]: value } }];
   return [{ op: 'add', path: `/metadata/annotations/${escapeJsonPointer(key)}`, value }];
 }
