@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // volumesnapshot-apiserver: `serve` runs the server, `certs` only prepares the PKI.
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import {
   FlagError,
   certsFlags,
@@ -59,7 +60,7 @@ async function main(argv: string[]): Promise<void> {
     const server = await serve(opts);
     process.stderr.write(
       `\nvolumesnapshot-apiserver is ready on https://127.0.0.1:${server.port}\n` +
-        `  export KUBECONFIG=${server.kubeconfigPath}\n` +
+        `  export KUBECONFIG=${path.resolve(server.kubeconfigPath)}\n` +
         `  kubectl api-resources --api-group=volumesnapshot.external-storage.k8s.io\n\n`,
     );
     let signals = 0;
