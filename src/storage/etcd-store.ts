@@ -7,6 +7,7 @@
 // start from a revision. Compacted revisions answer Expired; an unreachable etcd answers Unavailable.
 //
 // Watch: one etcd watch per resource, shared by all its watchers through a WatchHub (see etcd-resource-stream.ts).
+import { KeyedMutex } from './keyed-mutex.js';
 import { readFileSync } from 'node:fs';
 import {
   CompareResult,
@@ -80,7 +81,7 @@ export class EtcdStore implements Store {
   private readonly starting = new Set<DeferredWatch>();
   /** Per resource: this replica's writes in flight and the revision of its latest acknowledged one (bookmarks). */
   private readonly writes = new Map<string, { inFlight: number; latest: number }>();
-  private readonly keyLocks = new Map<string, Promise<void>>();
+  private readonly keyLocks = new KeyedMutex();
   private readonly rootKey: Buffer;
   private readonly keepRevisions: number | undefined;
   private readonly compactSlack: number;
@@ -297,14 +298,7 @@ export class EtcdStore implements Store {
   ): Promise<StoredObject> {
     this.assertOpen();
     const key = this.objectKeyOf(ref);
-    // Serialise read-modify-writes of one key within this process; conflicts with other replicas still retry.
-    const lockKey = `${ref.resource}\u0000${key.toString('utf8')}`;
-    const previous = this.keyLocks.get(lockKey);
-    let release!: () => void;
-    const mine = new Promise<void>((resolve) => (release = resolve));
-    this.keyLocks.set(lockKey, mine);
-    if (previous) await previous;
-    try {
+    return this.keyLocks.run(`${ref.resource}\u0000${key.toString('utf8')}`, async () => {
       let lastConflict: StorageError | undefined;
       for (let attempt = 0; attempt < MAX_UPDATE_TRIES; attempt++) {
         this.assertOpen();
@@ -337,10 +331,7 @@ export class EtcdStore implements Store {
         }
       }
       throw lastConflict!;
-    } finally {
-      release();
-      if (this.keyLocks.get(lockKey) === mine) this.keyLocks.delete(lockKey);
-    }
+    });
   }
 
   async delete(ref: ObjectRef, preconditions: DeletePreconditions = {}): Promise<StoredObject> {

@@ -12,6 +12,7 @@
 //
 // Copies: get/list/create/update/delete/guaranteedUpdate return fresh objects (parsed from the stored JSON) that the
 // caller may mutate. Watch events are deep-frozen and shared by all watchers (see deep-freeze.ts).
+import { KeyedMutex } from './keyed-mutex.js';
 import { existsSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import {
@@ -179,7 +180,7 @@ export class SqliteStore implements Store {
   private current: number;
   private compacted: number;
   private closed = false;
-  private readonly keyLocks = new Map<string, Promise<void>>();
+  private readonly keyLocks = new KeyedMutex();
   private readonly maxEvents: number;
   private readonly maxAgeMs: number;
   private readonly pruneSlack: number;
@@ -324,15 +325,7 @@ export class SqliteStore implements Store {
   ): Promise<StoredObject> {
     this.assertOpen();
     const key = refKey(ref);
-    // Serialise read-modify-writes of one key within this process so that concurrent callers queue instead of
-    // burning their retries on each other; conflicts with other writers (update(), another replica) still retry.
-    const lockKey = `${ref.resource}\u0000${key}`;
-    const previous = this.keyLocks.get(lockKey);
-    let release!: () => void;
-    const mine = new Promise<void>((resolve) => (release = resolve));
-    this.keyLocks.set(lockKey, mine);
-    if (previous) await previous;
-    try {
+    return this.keyLocks.run(`${ref.resource}\u0000${key}`, async () => {
       let lastConflict: StorageError | undefined;
       for (let attempt = 0; attempt < MAX_UPDATE_TRIES; attempt++) {
         this.assertOpen();
@@ -365,10 +358,7 @@ export class SqliteStore implements Store {
         }
       }
       throw lastConflict!;
-    } finally {
-      release();
-      if (this.keyLocks.get(lockKey) === mine) this.keyLocks.delete(lockKey);
-    }
+    });
   }
 
   async delete(ref: ObjectRef, preconditions: DeletePreconditions = {}): Promise<StoredObject> {
