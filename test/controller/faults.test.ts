@@ -56,16 +56,12 @@ t.test('30 % throttling and 5xx: all Ready, no duplicates, backoff in the metric
   const { bed, ec2, aws } = await setup(t, { snapshotCompletionMs: 100 }, 1000);
   const random = prng(42);
   const faults: Ec2Fault[] = [{ kind: 'throttle' }, { kind: 'throttle', code: 'SnapshotCreationPerVolumeRateExceeded' }, { kind: 'server-error', status: 503, code: 'Unavailable' }, { kind: 'server-error' }];
-  const fake = ec2 as unknown as { takeFault(action: string): Ec2Fault | undefined };
-  const original = fake.takeFault.bind(ec2);
   let injected = 0;
-  fake.takeFault = (action: string) => {
-    if (random() < 0.3) {
-      injected++;
-      return faults[Math.floor(random() * faults.length)];
-    }
-    return original(action);
-  };
+  ec2.injectFaultsBy(() => {
+    if (random() >= 0.3) return undefined;
+    injected++;
+    return faults[Math.floor(random() * faults.length)];
+  });
   const names = await claims(bed, ec2, 10);
   const prom = new PromRegistry();
   const worker = createWorker({ registry: bed.registry, cluster: bed.cluster, cloud: aws, workerThreads: 5, resyncPeriodMs: 0, log: quietLog, metrics: prom, baseDelayMs: 20, maxDelayMs: 400 });

@@ -10,8 +10,10 @@
 //   ec2.listSnapshots().length; await ec2.stop();
 
 import { randomBytes } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
+import { CallsPerSecondLimit } from './calls-per-second-limit.js';
+import { answerUnlessLost, FakeHttpServer, readBody } from './fake-http-server.js';
+import { FaultQueue } from './fault-queue.js';
 
 export type Ec2Fault =
   /** 503 RequestLimitExceeded (or 400 SnapshotCreationPerVolumeRateExceeded, or any code given). */
@@ -147,12 +149,11 @@ function tagsFor(params: Record<string, string>, resourceType: string): Record<s
 }
 
 export class Ec2Fake {
-  private server: http.Server | undefined;
+  private readonly server = new FakeHttpServer((req, res) => this.handle(req, res));
   private readonly snapshots = new Map<string, FakeSnapshot>();
   private readonly volumes = new Map<string, FakeVolume>();
-  private readonly faults: Array<{ action: string; fault: Ec2Fault; remaining: number }> = [];
-  private readonly recent: number[] = [];
-  private readonly sockets = new Set<import('node:net').Socket>();
+  private readonly faults = new FaultQueue<Ec2Fault>();
+  private readonly rateLimit = new CallsPerSecondLimit();
   /** Every request received, in order (throttled and faulted ones included). */
   readonly calls: Ec2Call[] = [];
   snapshotCompletionMs: number;
@@ -173,41 +174,34 @@ export class Ec2Fake {
     this.ownerId = options.ownerId ?? '123456789012';
   }
 
-  async start(): Promise<{ url: string; port: number }> {
-    const server = http.createServer((req, res) => void this.handle(req, res));
-    server.on('connection', (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    this.server = server;
-    const port = (server.address() as AddressInfo).port;
-    return { url: `http://127.0.0.1:${port}`, port };
+  start(): Promise<{ url: string; port: number }> {
+    return this.server.start();
   }
 
-  async stop(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    if (!server) return;
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+  stop(): Promise<void> {
+    return this.server.stop();
   }
 
   /** The next `times` requests of `action` ('*' = any) get `fault`. */
   injectFault(action: string, fault: Ec2Fault, times = 1): void {
-    this.faults.push({ action, fault, remaining: times });
+    this.faults.add(action, fault, times);
+  }
+
+  /** Every request first asks `choose` (undefined = none), and the fault it returns strikes that request. */
+  injectFaultsBy(choose: ((action: string) => Ec2Fault | undefined) | undefined): void {
+    this.faults.chooseWith(choose);
   }
 
   clearFaults(): void {
-    this.faults.length = 0;
+    this.faults.clear();
   }
 
   /** Forgets everything (inventory, faults, recorded calls), so one server can serve many tests. */
   reset(): void {
     this.snapshots.clear();
     this.volumes.clear();
-    this.faults.length = 0;
-    this.recent.length = 0;
+    this.faults.clear();
+    this.rateLimit.clear();
     this.calls.length = 0;
   }
 
@@ -284,28 +278,8 @@ export class Ec2Fake {
     return v.forcedState ?? (now >= v.readyAt ? 'available' : 'creating');
   }
 
-  private takeFault(action: string): Ec2Fault | undefined {
-    const i = this.faults.findIndex((f) => (f.action === action || f.action === '*') && f.remaining > 0);
-    if (i < 0) return undefined;
-    const f = this.faults[i]!;
-    f.remaining--;
-    if (f.remaining <= 0) this.faults.splice(i, 1);
-    return f.fault;
-  }
-
-  private overLimit(): boolean {
-    if (!this.callsPerSecond) return false;
-    const now = Date.now();
-    while (this.recent.length && this.recent[0]! <= now - 1000) this.recent.shift();
-    if (this.recent.length >= this.callsPerSecond) return true;
-    this.recent.push(now);
-    return false;
-  }
-
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const params = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
+    const params = Object.fromEntries(new URLSearchParams(await readBody(req)));
     const action = params['Action'] ?? '';
     this.calls.push({ action, params });
     const send = (status: number, body: string) => {
@@ -321,8 +295,8 @@ export class Ec2Fake {
     if (this.accessKeyId !== undefined && !auth.startsWith(`AWS4-HMAC-SHA256 Credential=${this.accessKeyId}/`)) {
       return sendError(new ApiError(401, 'AuthFailure', 'AWS was not able to validate the provided access credentials'));
     }
-    if (this.overLimit()) return sendError(new ApiError(503, 'RequestLimitExceeded', 'Request limit exceeded.'));
-    const fault = this.takeFault(action);
+    if (this.rateLimit.exceeded(this.callsPerSecond)) return sendError(new ApiError(503, 'RequestLimitExceeded', 'Request limit exceeded.'));
+    const fault = this.faults.take(action);
     if (fault?.kind === 'throttle') {
       const code = fault.code ?? 'RequestLimitExceeded';
       return sendError(new ApiError(code === 'RequestLimitExceeded' ? 503 : 400, code, `${code}: slow down.`));
@@ -338,14 +312,13 @@ export class Ec2Fake {
       if (err instanceof ApiError) return sendError(err);
       return sendError(new ApiError(500, 'InternalError', String(err)));
     }
-    if (fault?.kind === 'lost-response') {
-      if (fault.mode === '500') return sendError(new ApiError(500, 'InternalError', 'An internal error has occurred'));
-      req.socket.destroy();
-      return;
-    }
-    if (fault?.kind === 'slow') await new Promise((r) => setTimeout(r, fault.delayMs));
-    if (res.destroyed) return;
-    send(200, `<?xml version="1.0" encoding="UTF-8"?>\n<${action}Response xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">${el('requestId', hexId('req'))}${body}</${action}Response>`);
+    await answerUnlessLost(
+      req,
+      res,
+      fault,
+      () => send(200, `<?xml version="1.0" encoding="UTF-8"?>\n<${action}Response xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">${el('requestId', hexId('req'))}${body}</${action}Response>`),
+      () => sendError(new ApiError(500, 'InternalError', 'An internal error has occurred')),
+    );
   }
 
   private dispatch(action: string, p: Record<string, string>): string {

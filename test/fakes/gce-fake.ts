@@ -10,8 +10,10 @@
 //   gce.listSnapshots().length; await gce.stop();
 
 import { randomBytes } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type http from 'node:http';
+import { CallsPerSecondLimit } from './calls-per-second-limit.js';
+import { answerUnlessLost, FakeHttpServer, readBody } from './fake-http-server.js';
+import { FaultQueue } from './fault-queue.js';
 
 export type GceFault =
   /** 429 (default) or 403 with reason rateLimitExceeded; nothing is done. */
@@ -111,14 +113,13 @@ function notFound(path: string): ApiError {
 }
 
 export class GceFake {
-  private server: http.Server | undefined;
-  private readonly sockets = new Set<Socket>();
+  private readonly server = new FakeHttpServer((req, res) => this.handle(req, res));
   private readonly snapshots = new Map<string, FakeGceSnapshot>();
   private readonly disks = new Map<string, FakeGceDisk>();
   private readonly operations = new Map<string, FakeOperation>();
   private readonly requestIds = new Map<string, FakeOperation>();
-  private readonly faults: Array<{ method: string; fault: GceFault; remaining: number }> = [];
-  private readonly recent: number[] = [];
+  private readonly faults = new FaultQueue<GceFault>();
+  private readonly rateLimit = new CallsPerSecondLimit();
   readonly calls: GceCall[] = [];
   readonly token: string;
   snapshotCompletionMs: number;
@@ -136,33 +137,21 @@ export class GceFake {
     this.callsPerSecond = options.callsPerSecond;
   }
 
-  async start(): Promise<{ url: string; port: number }> {
-    const server = http.createServer((req, res) => void this.handle(req, res));
-    server.on('connection', (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    this.server = server;
-    const port = (server.address() as AddressInfo).port;
-    return { url: `http://127.0.0.1:${port}`, port };
+  start(): Promise<{ url: string; port: number }> {
+    return this.server.start();
   }
 
-  async stop(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    if (!server) return;
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+  stop(): Promise<void> {
+    return this.server.stop();
   }
 
   /** The next `times` calls of `method` ('disks.createSnapshot', 'snapshots.get', 'zoneOperations.wait', … or '*') get `fault`. */
   injectFault(method: string, fault: GceFault, times = 1): void {
-    this.faults.push({ method, fault, remaining: times });
+    this.faults.add(method, fault, times);
   }
 
   clearFaults(): void {
-    this.faults.length = 0;
+    this.faults.clear();
   }
 
   /** Forgets everything (inventory, operations, faults, recorded calls), so one server can serve many tests. */
@@ -171,8 +160,8 @@ export class GceFake {
     this.disks.clear();
     this.operations.clear();
     this.requestIds.clear();
-    this.faults.length = 0;
-    this.recent.length = 0;
+    this.faults.clear();
+    this.rateLimit.clear();
     this.calls.length = 0;
   }
 
@@ -238,28 +227,8 @@ export class GceFake {
     return d.sourceSnapshot ? 'RESTORING' : 'CREATING';
   }
 
-  private takeFault(method: string): GceFault | undefined {
-    const i = this.faults.findIndex((f) => (f.method === method || f.method === '*') && f.remaining > 0);
-    if (i < 0) return undefined;
-    const f = this.faults[i]!;
-    f.remaining--;
-    if (f.remaining <= 0) this.faults.splice(i, 1);
-    return f.fault;
-  }
-
-  private overLimit(): boolean {
-    if (!this.callsPerSecond) return false;
-    const now = Date.now();
-    while (this.recent.length && this.recent[0]! <= now - 1000) this.recent.shift();
-    if (this.recent.length >= this.callsPerSecond) return true;
-    this.recent.push(now);
-    return false;
-  }
-
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
+    const raw = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://fake');
     const route = this.route(req.method ?? 'GET', url.pathname);
     let body: unknown;
@@ -279,8 +248,8 @@ export class GceFake {
       return sendError(new ApiError(401, 'required', 'Request is missing required authentication credential.'));
     }
     if (!route) return sendError(new ApiError(404, 'notFound', `no route for ${req.method} ${url.pathname}`));
-    if (this.overLimit()) return sendError(new ApiError(429, 'rateLimitExceeded', 'Rate Limit Exceeded'));
-    const fault = this.takeFault(route.method);
+    if (this.rateLimit.exceeded(this.callsPerSecond)) return sendError(new ApiError(429, 'rateLimitExceeded', 'Rate Limit Exceeded'));
+    const fault = this.faults.take(route.method);
     if (fault?.kind === 'throttle') return sendError(new ApiError(fault.status ?? 429, 'rateLimitExceeded', 'Rate Limit Exceeded'));
     if (fault?.kind === 'server-error') return sendError(new ApiError(fault.status ?? 503, 'backendError', 'Backend Error'));
     if (fault?.kind === 'error') return sendError(new ApiError(fault.status, fault.reason, fault.message ?? fault.reason));
@@ -295,14 +264,13 @@ export class GceFake {
       if (err instanceof ApiError) return sendError(err);
       return sendError(new ApiError(500, 'internalError', String(err)));
     }
-    if (fault?.kind === 'lost-response') {
-      if (fault.mode === '503') return sendError(new ApiError(503, 'backendError', 'Backend Error'));
-      req.socket.destroy();
-      return;
-    }
-    if (fault?.kind === 'slow') await new Promise((r) => setTimeout(r, fault.delayMs));
-    if (res.destroyed) return;
-    send(200, result);
+    await answerUnlessLost(
+      req,
+      res,
+      fault,
+      () => send(200, result),
+      () => sendError(new ApiError(503, 'backendError', 'Backend Error')),
+    );
   }
 
   private route(
