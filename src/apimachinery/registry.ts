@@ -6,6 +6,7 @@ import type { AdmissionPlugin } from './admission-hook.js';
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { StorageError, type Store, type StoredObject, type WatchEvent } from '../storage/store.js';
+import { objectMetaDecodeError } from './object-meta-decoding.js';
 import { StatusError, fieldErrors, type FieldError, type GroupResource } from './status-error.js';
 import type { UserInfo } from './user-info.js';
 import {
@@ -77,6 +78,8 @@ export interface PatchRequest extends UpdateRequest {
   patchType: PatchType;
   /** The decoded patch document (JSON Patch operations array, or a merge patch object). */
   patch: unknown;
+  /** What a strict decoder found in the patch document itself (duplicate fields), reported as fieldValidation says. */
+  patchStrictErrors?: string[];
 }
 
 export interface ApplyRequest extends UpdateRequest {
@@ -367,7 +370,12 @@ export class Registry {
       if (!isObject(patched)) {
         throw StatusError.badRequest('the patch produced an object that is not a JSON object');
       }
-      const problems = this.unknownFields(def, patched);
+      // patch.go: the patched object must decode; then the patch's own strict errors come before the object's.
+      const decodeError = isObject(patched.metadata) ? objectMetaDecodeError(patched.metadata) : undefined;
+      if (decodeError) {
+        throw StatusError.invalid({ group: '', kind: '' }, '', [fieldErrors.invalid('patch', JSON.stringify(patched), decodeError)]);
+      }
+      const problems = [...(req.patchStrictErrors ?? []), ...this.unknownFields(def, patched)];
       if (problems.length && req.fieldValidation === 'Strict') {
         throw StatusError.invalid({ group: '', kind: '' }, '', [
           fieldErrors.invalid('patch', JSON.stringify(patched), `strict decoding error: ${problems.join(', ')}`),
@@ -484,10 +492,12 @@ export class Registry {
       m.uid = c.uid;
       m.creationTimestamp = c.creationTimestamp;
       m.generation = c.generation;
+      // rest.BeforeUpdate: a deletion mark can never be removed or changed, but setting one where there was none is
+      // left for ValidateObjectMetaUpdate to refuse (field is immutable).
       if (c.deletionTimestamp) m.deletionTimestamp = c.deletionTimestamp;
-      else delete m.deletionTimestamp;
-      if (c.deletionGracePeriodSeconds !== undefined) m.deletionGracePeriodSeconds = c.deletionGracePeriodSeconds;
-      else delete m.deletionGracePeriodSeconds;
+      if (c.deletionGracePeriodSeconds !== undefined && c.deletionGracePeriodSeconds !== null && m.deletionGracePeriodSeconds == null) {
+        m.deletionGracePeriodSeconds = c.deletionGracePeriodSeconds;
+      }
       if (c.generateName !== undefined && m.generateName === undefined) m.generateName = c.generateName;
       if (m.managedFields === undefined && c.managedFields !== undefined) m.managedFields = clone(c.managedFields);
       if (!def.namespaced) delete m.namespace;
@@ -802,6 +812,8 @@ export class Registry {
   private decodeIncoming(def: ResourceDefinition, body: unknown, options: WriteOptions): KubeObject {
     if (!isObject(body)) throw StatusError.badRequest('the body of the request must be a JSON object');
     const obj = clone(body);
+    const decodeError = isObject(obj.metadata) ? objectMetaDecodeError(obj.metadata) : undefined;
+    if (decodeError) throw StatusError.badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: ${decodeError}`);
     const problems = this.unknownFields(def, obj);
     if (problems.length && options.fieldValidation === 'Strict') {
       throw StatusError.badRequest(strictDecodingMessage(def, problems));

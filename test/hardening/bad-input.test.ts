@@ -248,6 +248,9 @@ function corpus(fixtureRv: string, fixtureUid: string): Row[] {
   put('immutable claim name', snap({ name: 'fixture', resourceVersion: fixtureRv }, { persistentVolumeClaimName: 'other' }), 422, 'Invalid', 'spec.persistentVolumeClaimName: Invalid value: "other": field is immutable');
   put('uid changed', snap({ name: 'fixture', resourceVersion: fixtureRv, uid: '00000000-0000-0000-0000-000000000000' }), [409, 422], undefined, /UID|uid/);
   put('wrong apiVersion', JSON.stringify({ apiVersion: 'v1', kind: 'VolumeSnapshot', metadata: { name: 'fixture', resourceVersion: fixtureRv } }), 400, 'BadRequest', 'does not match the expected API version');
+  put('garbage creationTimestamp', snap({ name: 'fixture', resourceVersion: fixtureRv, creationTimestamp: 'yesterday' }), 400, 'BadRequest', 'VolumeSnapshot in version "v1" cannot be handled as a VolumeSnapshot: parsing time "yesterday"');
+  put('generation a string', snap({ name: 'fixture', resourceVersion: fixtureRv, generation: '2' }), 400, 'BadRequest', 'cannot unmarshal string into Go struct field ObjectMeta.metadata.generation of type int64');
+  put('deletionTimestamp set', snap({ name: 'fixture', resourceVersion: fixtureRv, deletionTimestamp: '2020-01-01T00:00:00Z' }), 422, 'Invalid', 'metadata.deletionTimestamp: Invalid value: "2020-01-01T00:00:00Z": field is immutable');
   add({ name: 'PUT unknown field (Strict query)', method: 'PUT', path: `${FIXTURE}?fieldValidation=Strict`, body: snap({ name: 'fixture', resourceVersion: fixtureRv }, { persistentVolumeClaimName: 'claim', bogus: true }), ctype: J, code: 400, reason: 'BadRequest', msg: 'strict decoding error: unknown field "spec.bogus"' });
   put('truncated', snap({ name: 'fixture' }).slice(0, 30), 400, 'BadRequest');
   put('a list', '[]', 400, 'BadRequest');
@@ -290,13 +293,13 @@ function corpus(fixtureRv: string, fixtureUid: string): Row[] {
   patch('merge: apiVersion', MERGE, '{"apiVersion":"v1"}', 400, 'BadRequest', 'does not match the expected API version');
   patch('merge: kind', MERGE, '{"kind":"Pod"}', [400, 422]);
   patch('merge: bad label', MERGE, '{"metadata":{"labels":{"a b":"c"}}}', 422, 'Invalid', 'metadata.labels');
-  const fixPatch = (what: string, body: string, code: number | number[], fixme: string, reason?: string, msg?: string) =>
-    add({ name: `PATCH ${what}`, method: 'PATCH', path: FIXTURE, body, ctype: MERGE, code, reason, msg, fixme });
-  fixPatch('merge: creationTimestamp garbage', '{"metadata":{"creationTimestamp":"not a time"}}', [400, 422], 'FIXME(server): 200 (ignored); upstream cannot decode ObjectMeta and answers 400');
-  fixPatch('merge: deletionTimestamp set', '{"metadata":{"deletionTimestamp":"2020-01-01T00:00:00Z"}}', 422, 'FIXME(server): 200 (ignored); upstream ValidateObjectMetaUpdate: metadata.deletionTimestamp: Invalid value: …: field is immutable', 'Invalid', 'metadata.deletionTimestamp');
-  fixPatch('merge: generation a string', '{"metadata":{"generation":"x"}}', [400, 422], 'FIXME(server): 200 (ignored); upstream cannot decode ObjectMeta and answers 400');
+  // A typed decoder cannot read these, and a deletion mark is the server's to set (rest.BeforeUpdate + ValidateObjectMetaUpdate).
+  patch('merge: creationTimestamp garbage', MERGE, '{"metadata":{"creationTimestamp":"not a time"}}', 422, 'Invalid', 'parsing time "not a time"');
+  patch('merge: deletionTimestamp set', MERGE, '{"metadata":{"deletionTimestamp":"2020-01-01T00:00:00Z"}}', 422, 'Invalid', 'metadata.deletionTimestamp: Invalid value: "2020-01-01T00:00:00Z": field is immutable');
+  patch('merge: deletionGracePeriodSeconds set', MERGE, '{"metadata":{"deletionGracePeriodSeconds":30}}', 422, 'Invalid', 'metadata.deletionGracePeriodSeconds: Invalid value: 30: field is immutable');
+  patch('merge: generation a string', MERGE, '{"metadata":{"generation":"x"}}', 422, 'Invalid', 'cannot unmarshal string into Go struct field ObjectMeta.metadata.generation of type int64');
   add({ name: 'PATCH merge: unknown field (Strict query)', method: 'PATCH', path: `${FIXTURE}?fieldValidation=Strict`, body: '{"spec":{"bogus":1}}', ctype: MERGE, code: 422, reason: 'Invalid', msg: 'strict decoding error: unknown field "spec.bogus"' });
-  add({ name: 'PATCH merge: duplicate key (Strict query)', method: 'PATCH', path: `${FIXTURE}?fieldValidation=Strict`, body: '{"metadata":{"labels":{"a":"b","a":"c"}}}', ctype: MERGE, code: 422, reason: 'Invalid', msg: 'duplicate field', fixme: 'FIXME(server): 200; upstream checks the merge patch itself strictly and answers 422 strict decoding error: duplicate field' });
+  add({ name: 'PATCH merge: duplicate key (Strict query)', method: 'PATCH', path: `${FIXTURE}?fieldValidation=Strict`, body: '{"metadata":{"labels":{"a":"b","a":"c"}}}', ctype: MERGE, code: 422, reason: 'Invalid', msg: 'strict decoding error: duplicate field "metadata.labels.a"' });
   patch('json: not a list', JSONPATCH, '{"op":"add"}', 400, 'BadRequest');
   patch('json: truncated', JSONPATCH, '[{"op":"add","path":', 400, 'BadRequest');
   patch('json: unknown op', JSONPATCH, '[{"op":"bogus","path":"/spec"}]', [400, 422]);

@@ -42,8 +42,13 @@ export async function handlePatch(ctx: HandlerContext): Promise<void> {
     ]);
   }
   let patch: unknown;
+  let patchStrictErrors: string[] = [];
   try {
-    patch = decodeBody(rawBody(ctx.request), 'json').value;
+    const decoded = decodeBody(rawBody(ctx.request), 'json');
+    patch = decoded.value;
+    // patch.go applyJSPatch: the patch document itself is decoded strictly when fieldValidation asks for it.
+    const prefix = patchType === 'json' ? 'json patch ' : '';
+    if (fieldValidation !== 'Ignore') patchStrictErrors = decoded.duplicateFields.map((f) => `${prefix}duplicate field "${f}"`);
   } catch (err) {
     if (err instanceof StatusError) throw err;
     throw StatusError.badRequest(`error decoding patch: ${(err as Error).message}`);
@@ -55,6 +60,7 @@ export async function handlePatch(ctx: HandlerContext): Promise<void> {
     subresource: ctx.info.subresource || undefined,
     patchType,
     patch,
+    patchStrictErrors,
     dryRun,
     fieldManager,
     fieldValidation,
