@@ -64,6 +64,8 @@ export interface ResourceDefinition {
   strategy: ResourceStrategy;
   /** Printer columns after Name (Age included where wanted); Name is added by the table builder. */
   columns: ColumnDefinition[];
+  /** Name goes last and only into `-o wide` instead of first (core Events print it so). */
+  nameColumnLastAndWide?: boolean;
   /** Field selectors beyond metadata.name/metadata.namespace, which are always selectable. */
   selectableFields?: Record<string, (obj: KubeObject) => string | undefined>;
   /** Storage key; defaults to `${group}/${plural}` (`core/${plural}` for the core group). */

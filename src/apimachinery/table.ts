@@ -40,10 +40,9 @@ export function parseIncludeObject(value: string | undefined): IncludeObject {
 }
 
 export function columnDefinitionsOf(def: ResourceDefinition): TableColumnDefinition[] {
-  return [
-    { name: 'Name', type: 'string', format: 'name', description: NAME_DESCRIPTION, priority: 0 },
-    ...def.columns.map((c) => ({ name: c.name, type: c.type, format: c.format ?? '', description: c.description, priority: c.priority })),
-  ];
+  const columns = def.columns.map((c) => ({ name: c.name, type: c.type, format: c.format ?? '', description: c.description, priority: c.priority }));
+  const name = { name: 'Name', type: 'string', format: 'name', description: NAME_DESCRIPTION, priority: def.nameColumnLastAndWide ? 1 : 0 };
+  return def.nameColumnLastAndWide ? [...columns, name] : [name, ...columns];
 }
 
 export function partialObjectMetadata(obj: KubeObject, version: MetaVersion = 'v1'): Record<string, unknown> {
@@ -51,12 +50,12 @@ export function partialObjectMetadata(obj: KubeObject, version: MetaVersion = 'v
 }
 
 export function tableRow(def: ResourceDefinition, obj: KubeObject, includeObject: IncludeObject, now: Date, version: MetaVersion = 'v1'): TableRow {
-  const cells: unknown[] = [obj.metadata.name];
-  for (const c of def.columns) {
+  const cells: unknown[] = def.columns.map((c) => {
     const v = c.cell(obj);
-    if (c.type === 'date') cells.push(typeof v === 'string' ? ageOf(v, now) : (v ?? null));
-    else cells.push(v ?? null);
-  }
+    return c.type === 'date' && typeof v === 'string' ? ageOf(v, now) : (v ?? null);
+  });
+  if (def.nameColumnLastAndWide) cells.push(obj.metadata.name);
+  else cells.unshift(obj.metadata.name);
   const row: TableRow = { cells };
   if (includeObject === 'Metadata') row.object = partialObjectMetadata(obj, version);
   else if (includeObject === 'Object') row.object = obj;

@@ -128,7 +128,8 @@ export const eventDefinition: ResourceDefinition = {
     prepareForUpdate: prepare,
     validate: validateEvent,
   },
-  // printers.go AddHandlers(eventColumnDefinitions); the leading Name column is the table builder's.
+  // printers.go AddHandlers(eventColumnDefinitions); the trailing wide Name column is the table builder's.
+  nameColumnLastAndWide: true,
   columns: [
     { name: 'Last Seen', type: 'date', description: 'The time at which the most recent occurrence of this event was recorded.', priority: 0, cell: lastSeen },
     { name: 'Type', type: 'string', description: 'Type of this event (Normal, Warning), new types could be added in the future', priority: 0, cell: (o) => str(view(o).type) },

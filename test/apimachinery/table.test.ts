@@ -69,6 +69,13 @@ t.test('table: Name first, date cells as ages, includeObject', async (t) => {
   t.equal(buildTable(def, [obj], { includeObject: 'Object', now, omitColumns: true }).columnDefinitions, null);
 });
 
+t.test('table: a kind may print Name last and only wide, as core Events do', async (t) => {
+  const now = new Date('2024-01-01T00:05:00Z');
+  const table = buildTable({ ...def, nameColumnLastAndWide: true }, [obj], { includeObject: 'None', now });
+  t.same(table.columnDefinitions!.map((c) => [c.name, c.priority]), [['Size', 0], ['Age', 0], ['Note', 1], ['Name', 1]]);
+  t.same(table.rows[0].cells, ['L', '5m', null, 'w']);
+});
+
 t.test('includeObject values', async (t) => {
   t.equal(parseIncludeObject(undefined), 'Metadata');
   t.equal(parseIncludeObject('None'), 'None');
