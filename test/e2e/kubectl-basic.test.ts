@@ -3,17 +3,13 @@
 // and the precise errors kubectl prints for invalid input. The API plugin runs in-process on plain HTTP (kubectl
 // accepts an http:// server), so this suite does not depend on the rest of the server's wiring.
 import t from 'tap';
-import Fastify from 'fastify';
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { SqliteStore } from '../../src/storage/sqlite-store.js';
 import { Registry } from '../../src/apimachinery/registry.js';
-import { apiPlugin } from '../../src/apimachinery/api-plugin.js';
-import { toStatusError } from '../../src/apimachinery/status-response.js';
-import { encodeJson } from '../../src/apimachinery/json-encoding.js';
 import { volumeSnapshotDefinitions } from '../../src/apis/volumesnapshot/v1/index.js';
-import { machineKubectls, makeKubectl, type Kubectl } from '../helpers/kubectl.js';
+import { serveApiForKubectl } from '../helpers/api-for-kubectl.js';
+import { machineKubectls, makeKubectl } from '../helpers/kubectl.js';
 import { startServer } from '../helpers/test-server.js';
 
 const G = 'volumesnapshot.external-storage.k8s.io';
@@ -28,54 +24,8 @@ spec:
 
 async function startApi(t: { teardown(fn: () => unknown): void }) {
   const store = SqliteStore.open({ path: ':memory:' });
-  const registry = new Registry({ store, definitions: volumeSnapshotDefinitions });
-  const app = Fastify();
-  const urls: string[] = [];
-  app.addHook('onRequest', async (req) => {
-    urls.push(`${req.method} ${req.url}`);
-    req.user = { username: 'admin', groups: ['system:masters', 'system:authenticated'] };
-  });
-  app.setErrorHandler((err, _req, reply) => {
-    const status = toStatusError(err);
-    reply.code(status.code).header('content-type', 'application/json').send(encodeJson(status.toStatus()));
-  });
-  app.get('/version', async (_req, reply) => {
-    reply.header('content-type', 'application/json').send(encodeJson({ major: '1', minor: '35', gitVersion: 'v1.35.0' }));
-  });
-  await app.register(apiPlugin, { registry });
-  const address = await app.listen({ port: 0, host: '127.0.0.1' });
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kubectl-basic-'));
-  const kubeconfig = path.join(dir, 'kubeconfig');
-  await fs.writeFile(
-    kubeconfig,
-    `apiVersion: v1
-kind: Config
-clusters:
-- name: local
-  cluster:
-    server: ${address}
-users:
-- name: admin
-  user: {}
-contexts:
-- name: local
-  context: {cluster: local, user: admin, namespace: default}
-current-context: local
-`,
-  );
-  t.teardown(async () => {
-    await app.close();
-    await store.close();
-    await fs.rm(dir, { recursive: true, force: true });
-  });
-  return { kubeconfig, urls, dir };
-}
-
-/** Runs kubectl and returns stdout; a non-zero exit fails the test with kubectl's stderr. */
-async function ok(k: Kubectl, args: string[], input?: string, env?: Record<string, string>): Promise<string> {
-  const r = await k.run(args, { input, env });
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return r.stdout;
+  t.teardown(() => store.close());
+  return serveApiForKubectl(t, new Registry({ store, definitions: volumeSnapshotDefinitions }));
 }
 
 t.test('kubectl basics', async (t) => {
@@ -83,7 +33,7 @@ t.test('kubectl basics', async (t) => {
   const k = await makeKubectl(kubeconfig);
 
   t.test('create -f with default validation sends fieldValidation=Strict', async (t) => {
-    const out = await ok(k, ['create', '-f', '-'], snapshotDemo);
+    const out = await k.output(['create', '-f', '-'], snapshotDemo);
     t.equal(out.trim(), `volumesnapshot.${G}/snapshot-demo created`);
     t.ok(
       urls.some((u) => u.startsWith(`POST /apis/${G}/v1/namespaces/default/volumesnapshots?`) && u.includes('fieldValidation=Strict')),
@@ -92,36 +42,36 @@ t.test('kubectl basics', async (t) => {
   });
 
   t.test('get: table columns, -o wide, -o yaml, short name', async (t) => {
-    const out = await ok(k, ['get', 'volumesnapshots']);
+    const out = await k.output(['get', 'volumesnapshots']);
     t.match(out, /^NAME\s+PVC\s+STATUS\s+RESTORESIZE\s+AGE\n/);
     t.match(out, /snapshot-demo\s+ebs-pvc\s+\d+s\n/);
-    const wide = await ok(k, ['get', 'vsnap', '-o', 'wide']);
+    const wide = await k.output(['get', 'vsnap', '-o', 'wide']);
     t.match(wide, /^NAME\s+PVC\s+STATUS\s+RESTORESIZE\s+AGE\s+SNAPSHOTDATA\s+MESSAGE\n/);
-    const yaml = await ok(k, ['get', 'vsnap', 'snapshot-demo', '-o', 'yaml', '--show-managed-fields']);
+    const yaml = await k.output(['get', 'vsnap', 'snapshot-demo', '-o', 'yaml', '--show-managed-fields']);
     t.match(yaml, /persistentVolumeClaimName: ebs-pvc/);
     t.match(yaml, /generation: 1/);
     t.match(yaml, /manager: kubectl-create/);
-    const all = await ok(k, ['get', 'vsnap', '-A']);
+    const all = await k.output(['get', 'vsnap', '-A']);
     t.match(all, /^NAMESPACE\s+NAME\s+PVC/);
   });
 
   t.test('describe', async (t) => {
-    const out = await ok(k, ['describe', 'volumesnapshot', 'snapshot-demo']);
+    const out = await k.output(['describe', 'volumesnapshot', 'snapshot-demo']);
     t.match(out, /Name:\s+snapshot-demo/);
     t.match(out, /Namespace:\s+default/);
     t.match(out, /Persistent Volume Claim Name:\s+ebs-pvc/);
   });
 
   t.test('label, annotate, edit, patch', async (t) => {
-    t.match(await ok(k, ['label', 'vsnap', 'snapshot-demo', 'app=demo']), /labeled/);
-    t.match(await ok(k, ['annotate', 'vsnap', 'snapshot-demo', 'note=hello']), /annotated/);
+    t.match(await k.output(['label', 'vsnap', 'snapshot-demo', 'app=demo']), /labeled/);
+    t.match(await k.output(['annotate', 'vsnap', 'snapshot-demo', 'note=hello']), /annotated/);
     const editor = path.join(dir, 'editor.sh');
     await fs.writeFile(editor, `#!/bin/sh\nsed -i 's/^  persistentVolumeClaimName: ebs-pvc$/  persistentVolumeClaimName: ebs-pvc\\n  snapshotDataName: k8s-volume-snapshot-1/' "$1"\n`, { mode: 0o755 });
-    t.match(await ok(k, ['edit', 'vsnap', 'snapshot-demo'], undefined, { KUBE_EDITOR: editor, EDITOR: editor }), /edited/);
-    t.match(await ok(k, ['patch', 'vsnap', 'snapshot-demo', '--type=merge', '-p', '{"metadata":{"labels":{"tier":"gold"}}}']), /patched/);
-    t.match(await ok(k, ['patch', 'vsnap', 'snapshot-demo', '--type=json', '-p', '[{"op":"add","path":"/metadata/annotations/j","value":"v"}]']), /patched/);
+    t.match(await k.output(['edit', 'vsnap', 'snapshot-demo'], undefined, { KUBE_EDITOR: editor, EDITOR: editor }), /edited/);
+    t.match(await k.output(['patch', 'vsnap', 'snapshot-demo', '--type=merge', '-p', '{"metadata":{"labels":{"tier":"gold"}}}']), /patched/);
+    t.match(await k.output(['patch', 'vsnap', 'snapshot-demo', '--type=json', '-p', '[{"op":"add","path":"/metadata/annotations/j","value":"v"}]']), /patched/);
     t.match(
-      await ok(k, [
+      await k.output([
         'patch',
         'vsnap',
         'snapshot-demo',
@@ -132,19 +82,19 @@ t.test('kubectl basics', async (t) => {
       ]),
       /patched/,
     );
-    const wide = await ok(k, ['get', 'vsnap', 'snapshot-demo', '-o', 'wide', '--show-labels']);
+    const wide = await k.output(['get', 'vsnap', 'snapshot-demo', '-o', 'wide', '--show-labels']);
     t.match(wide, /snapshot-demo\s+ebs-pvc\s+Ready\s+1Gi\s+\d+s\s+k8s-volume-snapshot-1\s+Snapshot created successfully\s+app=demo,tier=gold/);
-    const json = JSON.parse(await ok(k, ['get', 'vsnap', 'snapshot-demo', '-o', 'json']));
+    const json = JSON.parse(await k.output(['get', 'vsnap', 'snapshot-demo', '-o', 'json']));
     t.same(json.metadata.annotations, { note: 'hello', j: 'v' });
     t.equal(json.metadata.generation, 2);
     t.equal(json.spec.snapshotDataName, 'k8s-volume-snapshot-1');
   });
 
   t.test('explain and api-resources', async (t) => {
-    const explain = await ok(k, ['explain', 'volumesnapshot.spec']);
+    const explain = await k.output(['explain', 'volumesnapshot.spec']);
     t.match(explain, /KIND:\s+VolumeSnapshot/);
     t.match(explain, /persistentVolumeClaimName\s+<string>/);
-    const resources = await ok(k, ['api-resources', `--api-group=${G}`]);
+    const resources = await k.output(['api-resources', `--api-group=${G}`]);
     t.match(resources, new RegExp(`volumesnapshotdatas\\s+vsnapdata\\s+${G.replace(/\./g, '\\.')}/v1\\s+false\\s+VolumeSnapshotData`));
     t.match(resources, new RegExp(`volumesnapshots\\s+vsnap\\s+${G.replace(/\./g, '\\.')}/v1\\s+true\\s+VolumeSnapshot`));
   });
@@ -180,19 +130,19 @@ spec:
   persistentVolumeRef: {kind: PersistentVolume, name: pv-1}
   hostPath: {snapshot: /tmp/snap.tgz}
 `;
-    await ok(k, ['create', '-f', '-'], data);
-    const out = await ok(k, ['get', 'vsnapdata']);
+    await k.output(['create', '-f', '-'], data);
+    const out = await k.output(['get', 'vsnapdata']);
     t.match(out, /^NAME\s+SNAPSHOT\s+PV\s+SOURCE\s+STATUS\s+AGE\n/);
     t.match(out, /k8s-volume-snapshot-1\s+default\/snapshot-demo\s+pv-1\s+hostPath:\/tmp\/snap.tgz\s+\d+s/);
     const two = await k.run(['create', '-f', '-'], { input: data.replace('name: k8s-volume-snapshot-1', 'name: two').replace('hostPath: {snapshot: /tmp/snap.tgz}', 'hostPath: {snapshot: /a}\n  gcePersistentDisk: {snapshotId: g}') });
     t.match(two.stderr, /spec.hostPath: Forbidden: may not specify more than 1 snapshot source/);
-    t.match(await ok(k, ['delete', 'vsnapdata', 'k8s-volume-snapshot-1']), /deleted/);
+    t.match(await k.output(['delete', 'vsnapdata', 'k8s-volume-snapshot-1']), /deleted/);
   });
 
   t.test('delete and delete --all', async (t) => {
-    await ok(k, ['create', '-f', '-'], snapshotDemo.replace('snapshot-demo', 'second'));
-    t.match(await ok(k, ['delete', 'volumesnapshot', 'snapshot-demo']), new RegExp(`volumesnapshot.${G.replace(/\./g, '\\.')} "snapshot-demo" deleted`));
-    t.match(await ok(k, ['delete', 'vsnap', '--all']), /"second" deleted/);
+    await k.output(['create', '-f', '-'], snapshotDemo.replace('snapshot-demo', 'second'));
+    t.match(await k.output(['delete', 'volumesnapshot', 'snapshot-demo']), new RegExp(`volumesnapshot.${G.replace(/\./g, '\\.')} "snapshot-demo" deleted`));
+    t.match(await k.output(['delete', 'vsnap', '--all']), /"second" deleted/);
     const none = await k.run(['get', 'vsnap']);
     t.match(none.stderr, /No resources found in default namespace/);
   });
@@ -203,7 +153,7 @@ t.test('kubectl watch, wait and apply', async (t) => {
   const k = await makeKubectl(kubeconfig);
 
   t.test('get -w prints later changes', async (t) => {
-    await ok(k, ['create', '-f', '-'], snapshotDemo.replace('snapshot-demo', 'w1'));
+    await k.output(['create', '-f', '-'], snapshotDemo.replace('snapshot-demo', 'w1'));
     const child = k.spawn(['get', 'vsnap', '-w']);
     t.teardown(() => child.kill());
     let out = '';
@@ -216,50 +166,50 @@ t.test('kubectl watch, wait and apply', async (t) => {
       }
     };
     await seen(/w1\s+ebs-pvc/);
-    await ok(k, ['create', '-f', '-'], snapshotDemo.replace('snapshot-demo', 'w2'));
+    await k.output(['create', '-f', '-'], snapshotDemo.replace('snapshot-demo', 'w2'));
     await seen(/w2\s+ebs-pvc/);
-    await ok(k, ['patch', 'vsnap', 'w1', '--subresource=status', '--type=merge', '-p', '{"status":{"conditions":[{"type":"Ready","status":"True"}]}}']);
+    await k.output(['patch', 'vsnap', 'w1', '--subresource=status', '--type=merge', '-p', '{"status":{"conditions":[{"type":"Ready","status":"True"}]}}']);
     await seen(/w1\s+ebs-pvc\s+Ready/);
     t.pass('watch saw the create and the status change');
   });
 
   t.test('wait --for=condition=Ready and --for=delete', async (t) => {
-    await ok(k, ['create', '-f', '-'], snapshotDemo.replace('snapshot-demo', 'waited'));
+    await k.output(['create', '-f', '-'], snapshotDemo.replace('snapshot-demo', 'waited'));
     const waiting = k.run(['wait', '--for=condition=Ready', 'vsnap/waited', '--timeout=30s']);
     await new Promise((r) => setTimeout(r, 500));
-    await ok(k, ['patch', 'vsnap', 'waited', '--subresource=status', '--type=merge', '-p', '{"status":{"conditions":[{"type":"Ready","status":"True"}]}}']);
+    await k.output(['patch', 'vsnap', 'waited', '--subresource=status', '--type=merge', '-p', '{"status":{"conditions":[{"type":"Ready","status":"True"}]}}']);
     const r = await waiting;
     t.equal(r.code, 0, r.stderr);
     t.match(r.stdout, /condition met/);
     const gone = k.run(['wait', '--for=delete', 'vsnap/waited', '--timeout=30s']);
     await new Promise((r) => setTimeout(r, 500));
-    await ok(k, ['delete', 'vsnap', 'waited', '--wait=false']);
+    await k.output(['delete', 'vsnap', 'waited', '--wait=false']);
     const g = await gone;
     t.equal(g.code, 0, g.stderr);
-    t.match(await ok(k, ['delete', 'vsnap', 'w1', '--wait=true']), /deleted/);
+    t.match(await k.output(['delete', 'vsnap', 'w1', '--wait=true']), /deleted/);
   });
 
   t.test('apply -f twice (client-side)', async (t) => {
     const doc = snapshotDemo.replace('snapshot-demo', 'applied');
-    t.match(await ok(k, ['apply', '-f', '-'], doc), /applied created/);
-    t.match(await ok(k, ['apply', '-f', '-'], doc.replace('metadata:\n', 'metadata:\n  labels:\n    stage: two\n')), /applied configured/);
-    const json = JSON.parse(await ok(k, ['get', 'vsnap', 'applied', '-o', 'json']));
+    t.match(await k.output(['apply', '-f', '-'], doc), /applied created/);
+    t.match(await k.output(['apply', '-f', '-'], doc.replace('metadata:\n', 'metadata:\n  labels:\n    stage: two\n')), /applied configured/);
+    const json = JSON.parse(await k.output(['get', 'vsnap', 'applied', '-o', 'json']));
     t.same(json.metadata.labels, { stage: 'two' });
     t.ok(json.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration']);
-    t.match(await ok(k, ['apply', '-f', '-'], doc), /applied configured/);
-    const again = JSON.parse(await ok(k, ['get', 'vsnap', 'applied', '-o', 'json']));
+    t.match(await k.output(['apply', '-f', '-'], doc), /applied configured/);
+    const again = JSON.parse(await k.output(['get', 'vsnap', 'applied', '-o', 'json']));
     t.equal(again.metadata.labels, undefined, 'the label dropped from the file is removed');
   });
 
   t.test('apply --server-side, conflicts and --force-conflicts', async (t) => {
     const doc = snapshotDemo.replace('snapshot-demo', 'ssa').replace('metadata:\n', 'metadata:\n  labels:\n    owner: apply\n');
-    t.match(await ok(k, ['apply', '--server-side', '-f', '-'], doc), /ssa serverside-applied/);
-    await ok(k, ['label', 'vsnap', 'ssa', 'owner=label', '--overwrite']);
+    t.match(await k.output(['apply', '--server-side', '-f', '-'], doc), /ssa serverside-applied/);
+    await k.output(['label', 'vsnap', 'ssa', 'owner=label', '--overwrite']);
     const conflict = await k.run(['apply', '--server-side', '-f', '-'], { input: doc });
     t.not(conflict.code, 0);
     t.match(conflict.stderr, /Apply failed with 1 conflict: conflict with "kubectl-label" using volumesnapshot.external-storage.k8s.io\/v1: .metadata.labels.owner/);
-    t.match(await ok(k, ['apply', '--server-side', '--force-conflicts', '-f', '-'], doc), /ssa serverside-applied/);
-    const json = JSON.parse(await ok(k, ['get', 'vsnap', 'ssa', '-o', 'json', '--show-managed-fields']));
+    t.match(await k.output(['apply', '--server-side', '--force-conflicts', '-f', '-'], doc), /ssa serverside-applied/);
+    const json = JSON.parse(await k.output(['get', 'vsnap', 'ssa', '-o', 'json', '--show-managed-fields']));
     t.equal(json.metadata.labels.owner, 'apply');
     t.ok(json.metadata.managedFields.some((e: { manager: string; operation: string }) => e.manager === 'kubectl' && e.operation === 'Apply'));
   });
@@ -271,15 +221,15 @@ for (const { version, path: bin } of [...new Map([older[0], older[older.length -
   t.test(`kubectl ${version}`, async (t) => {
     const { kubeconfig } = await startApi(t);
     const k = await makeKubectl(kubeconfig, bin);
-    t.equal((await ok(k, ['create', '-f', '-'], snapshotDemo)).trim(), `volumesnapshot.${G}/snapshot-demo created`);
-    t.match(await ok(k, ['get', 'vsnap']), /^NAME\s+PVC\s+STATUS\s+RESTORESIZE\s+AGE\n/);
+    t.equal((await k.output(['create', '-f', '-'], snapshotDemo)).trim(), `volumesnapshot.${G}/snapshot-demo created`);
+    t.match(await k.output(['get', 'vsnap']), /^NAME\s+PVC\s+STATUS\s+RESTORESIZE\s+AGE\n/);
     const unknown = await k.run(['create', '-f', '-'], { input: snapshotDemo.replace('snapshot-demo', 'unk') + '  bogus: 1\n' });
     t.match(unknown.stderr, /strict decoding error: unknown field "spec.bogus"/);
-    t.match(await ok(k, ['label', 'vsnap', 'snapshot-demo', 'a=b']), /labeled/);
-    t.match(await ok(k, ['patch', 'vsnap', 'snapshot-demo', '--type=json', '-p', '[{"op":"add","path":"/metadata/annotations","value":{"x":"y"}}]']), /patched/);
-    t.match(await ok(k, ['apply', '--server-side', '-f', '-'], snapshotDemo.replace('snapshot-demo', 'ssa')), /serverside-applied/);
-    t.match(await ok(k, ['explain', 'volumesnapshot.spec']), /persistentVolumeClaimName/);
-    t.match(await ok(k, ['delete', 'vsnap', '--all']), /deleted/);
+    t.match(await k.output(['label', 'vsnap', 'snapshot-demo', 'a=b']), /labeled/);
+    t.match(await k.output(['patch', 'vsnap', 'snapshot-demo', '--type=json', '-p', '[{"op":"add","path":"/metadata/annotations","value":{"x":"y"}}]']), /patched/);
+    t.match(await k.output(['apply', '--server-side', '-f', '-'], snapshotDemo.replace('snapshot-demo', 'ssa')), /serverside-applied/);
+    t.match(await k.output(['explain', 'volumesnapshot.spec']), /persistentVolumeClaimName/);
+    t.match(await k.output(['delete', 'vsnap', '--all']), /deleted/);
   });
 }
 
@@ -288,11 +238,11 @@ t.test('kubectl against the real server', async (t) => {
   const server = await startServer();
   t.teardown(() => server.stop());
   const k = await makeKubectl(server.kubeconfig);
-  t.equal((await ok(k, ['create', '-f', '-'], snapshotDemo)).trim(), `volumesnapshot.${G}/snapshot-demo created`);
-  t.match(await ok(k, ['get', 'vsnap']), /^NAME\s+PVC\s+STATUS\s+RESTORESIZE\s+AGE\nsnapshot-demo\s+ebs-pvc/);
+  t.equal((await k.output(['create', '-f', '-'], snapshotDemo)).trim(), `volumesnapshot.${G}/snapshot-demo created`);
+  t.match(await k.output(['get', 'vsnap']), /^NAME\s+PVC\s+STATUS\s+RESTORESIZE\s+AGE\nsnapshot-demo\s+ebs-pvc/);
   const unknown = await k.run(['create', '-f', '-'], { input: snapshotDemo.replace('snapshot-demo', 'unk') + '  bogus: 1\n' });
   t.match(unknown.stderr, /Error from server \(BadRequest\): error when creating "STDIN": VolumeSnapshot in version "v1" cannot be handled as a VolumeSnapshot: strict decoding error: unknown field "spec.bogus"/);
-  t.match(await ok(k, ['apply', '--server-side', '-f', '-'], snapshotDemo.replace('snapshot-demo', 'ssa')), /serverside-applied/);
-  t.match(await ok(k, ['api-resources', `--api-group=${G}`]), /volumesnapshots\s+vsnap/);
-  t.match(await ok(k, ['delete', 'vsnap', '--all']), /deleted/);
+  t.match(await k.output(['apply', '--server-side', '-f', '-'], snapshotDemo.replace('snapshot-demo', 'ssa')), /serverside-applied/);
+  t.match(await k.output(['api-resources', `--api-group=${G}`]), /volumesnapshots\s+vsnap/);
+  t.match(await k.output(['delete', 'vsnap', '--all']), /deleted/);
 });

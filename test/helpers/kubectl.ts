@@ -60,6 +60,8 @@ export interface KubectlResult {
 export interface Kubectl {
   bin: string;
   run(args: string[], options?: { input?: string; env?: Record<string, string>; timeoutMs?: number }): Promise<KubectlResult>;
+  /** Runs kubectl and returns its stdout; a non-zero exit rejects with kubectl's stderr (and fails the test). */
+  output(args: string[], input?: string, env?: Record<string, string>): Promise<string>;
   /** Starts a long-running command (e.g. `get -w`); the caller reads its output and kills it. */
   spawn(args: string[]): ReturnType<typeof spawn>;
 }
@@ -69,7 +71,7 @@ export async function makeKubectl(kubeconfig: string, bin?: string): Promise<Kub
   const cacheDir = await fs.mkdtemp(path.join(os.tmpdir(), 'kubectl-cache-'));
   const baseArgs = ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir];
   const env = { ...process.env, HOME: cacheDir, KUBECONFIG: kubeconfig };
-  return {
+  const kubectl: Kubectl = {
     bin: binary,
     run(args, options = {}) {
       return new Promise((resolve) => {
@@ -86,8 +88,14 @@ export async function makeKubectl(kubeconfig: string, bin?: string): Promise<Kub
         else child.stdin?.end();
       });
     },
+    async output(args, input, env) {
+      const r = await kubectl.run(args, { input, env });
+      if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+      return r.stdout;
+    },
     spawn(args) {
       return spawn(binary, [...baseArgs, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     },
   };
+  return kubectl;
 }

@@ -3,18 +3,13 @@
 // shows the binder's events, and restore claims are admitted or refused in kube-apiserver's words through the
 // Registry's admission hook (the factory's admission chain).
 import t from 'tap';
-import Fastify from 'fastify';
-import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { SqliteStore } from '../../src/storage/sqlite-store.js';
 import { Registry } from '../../src/apimachinery/registry.js';
-import { apiPlugin } from '../../src/apimachinery/api-plugin.js';
-import { toStatusError } from '../../src/apimachinery/status-response.js';
-import { encodeJson } from '../../src/apimachinery/json-encoding.js';
 import { volumeSnapshotDefinitions } from '../../src/apis/volumesnapshot/v1/index.js';
 import { createLocalCluster } from '../../src/localcluster/local-cluster.js';
-import { makeKubectl, type Kubectl } from '../helpers/kubectl.js';
+import { serveApiForKubectl } from '../helpers/api-for-kubectl.js';
+import { makeKubectl } from '../helpers/kubectl.js';
 import { repoRoot } from '../helpers/paths.js';
 import { noopLog } from './fixtures/objects.js';
 
@@ -35,50 +30,12 @@ async function start(t: { teardown(fn: () => unknown): void }) {
   const cluster = createLocalCluster(() => registry, { log: noopLog, resyncMs: 60_000 });
   const registry = new Registry({ store, definitions: [...volumeSnapshotDefinitions, ...cluster.definitions], admission: cluster.admission });
   await cluster.start();
-  const app = Fastify();
-  app.addHook('onRequest', async (req) => {
-    req.user = { username: 'admin', groups: ['system:masters', 'system:authenticated'] };
-  });
-  app.setErrorHandler((err, _req, reply) => {
-    const status = toStatusError(err);
-    reply.code(status.code).header('content-type', 'application/json').send(encodeJson(status.toStatus()));
-  });
-  app.get('/version', async (_req, reply) => {
-    reply.header('content-type', 'application/json').send(encodeJson({ major: '1', minor: '35', gitVersion: 'v1.35.0' }));
-  });
-  await app.register(apiPlugin, { registry });
-  const address = await app.listen({ port: 0, host: '127.0.0.1' });
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kubectl-local-'));
-  const kubeconfig = path.join(dir, 'kubeconfig');
-  await fs.writeFile(
-    kubeconfig,
-    `apiVersion: v1
-kind: Config
-clusters:
-- name: local
-  cluster: {server: "${address}"}
-users:
-- name: admin
-  user: {}
-contexts:
-- name: local
-  context: {cluster: local, user: admin, namespace: default}
-current-context: local
-`,
-  );
   t.teardown(async () => {
     await cluster.stop();
-    await app.close();
     await store.close();
-    await fs.rm(dir, { recursive: true, force: true });
   });
+  const { kubeconfig } = await serveApiForKubectl(t, registry);
   return { kubeconfig, cluster };
-}
-
-async function ok(k: Kubectl, args: string[], input?: string): Promise<string> {
-  const r = await k.run(args, { input });
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return r.stdout;
 }
 
 t.test('standalone walkthrough with kubectl, in-process', async (t) => {
@@ -86,31 +43,31 @@ t.test('standalone walkthrough with kubectl, in-process', async (t) => {
   const k = await makeKubectl(kubeconfig);
 
   t.test('discovery: the local cluster kinds with their short names', async (t) => {
-    const out = await ok(k, ['api-resources']);
+    const out = await k.output(['api-resources']);
     t.match(out, /persistentvolumeclaims\s+pvc\s+v1\s+true\s+PersistentVolumeClaim/);
     t.match(out, /persistentvolumes\s+pv\s+v1\s+false\s+PersistentVolume/);
     t.match(out, /events\s+ev\s+v1\s+true\s+Event/);
     t.match(out, /namespaces\s+ns\s+v1\s+false\s+Namespace/);
     t.match(out, /storageclasses\s+sc\s+storage\.k8s\.io\/v1\s+false\s+StorageClass/);
     t.match(out, /leases\s+coordination\.k8s\.io\/v1\s+true\s+Lease/);
-    t.match(await ok(k, ['get', 'ns']), /^NAME\s+STATUS\s+AGE\ndefault\s+Active\s+\S+\nkube-system\s+Active\s+\S+\n$/);
+    t.match(await k.output(['get', 'ns']), /^NAME\s+STATUS\s+AGE\ndefault\s+Active\s+\S+\nkube-system\s+Active\s+\S+\n$/);
     t.match(
-      await ok(k, ['get', 'sc']),
+      await k.output(['get', 'sc']),
       /^NAME\s+PROVISIONER\s+RECLAIMPOLICY\s+VOLUMEBINDINGMODE\s+ALLOWVOLUMEEXPANSION\s+AGE\nsnapshot-promoter\s+volumesnapshot\.external-storage\.k8s\.io\/snapshot-promoter\s+Delete\s+Immediate\s+false\s+\S+\n$/,
     );
   });
 
   t.test('the example PV and PVC bind', async (t) => {
-    t.match(await ok(k, ['create', '-f', path.join(examples, 'pv-hostpath.yaml')]), /persistentvolume\/pv-demo created/);
-    t.match(await ok(k, ['create', '-f', path.join(examples, 'pvc.yaml')]), /persistentvolumeclaim\/pvc-demo created/);
-    t.match(await ok(k, ['wait', '--for=jsonpath={.status.phase}=Bound', 'pvc/pvc-demo', '--timeout=20s']), /condition met/);
+    t.match(await k.output(['create', '-f', path.join(examples, 'pv-hostpath.yaml')]), /persistentvolume\/pv-demo created/);
+    t.match(await k.output(['create', '-f', path.join(examples, 'pvc.yaml')]), /persistentvolumeclaim\/pvc-demo created/);
+    t.match(await k.output(['wait', '--for=jsonpath={.status.phase}=Bound', 'pvc/pvc-demo', '--timeout=20s']), /condition met/);
     await cluster.idle();
     t.match(
-      await ok(k, ['get', 'pvc', 'pvc-demo']),
+      await k.output(['get', 'pvc', 'pvc-demo']),
       /^NAME\s+STATUS\s+VOLUME\s+CAPACITY\s+ACCESS MODES\s+STORAGECLASS\s+VOLUMEATTRIBUTESCLASS\s+AGE\npvc-demo\s+Bound\s+pv-demo\s+1Gi\s+RWO\s+<unset>\s+\S+\n$/,
     );
     t.match(
-      await ok(k, ['get', 'pv']),
+      await k.output(['get', 'pv']),
       /^NAME\s+CAPACITY\s+ACCESS MODES\s+RECLAIM POLICY\s+STATUS\s+CLAIM\s+STORAGECLASS\s+VOLUMEATTRIBUTESCLASS\s+REASON\s+AGE\npv-demo\s+1Gi\s+RWO\s+Retain\s+Bound\s+default\/pvc-demo\s+<unset>\s+\S+\n$/,
     );
   });
@@ -132,14 +89,14 @@ t.test('standalone walkthrough with kubectl, in-process', async (t) => {
         '": admission webhook "validate.restore-pvc.volumesnapshot.external-storage.k8s.io" denied the request: cannot restore from VolumeSnapshot "no-such-snapshot": it does not exist in namespace "default"',
     );
 
-    t.match(await ok(k, ['create', '-f', path.join(examples, 'snapshot-demo.yaml')]), /volumesnapshot\.volumesnapshot\.external-storage\.k8s\.io\/snapshot-demo created/);
+    t.match(await k.output(['create', '-f', path.join(examples, 'snapshot-demo.yaml')]), /volumesnapshot\.volumesnapshot\.external-storage\.k8s\.io\/snapshot-demo created/);
     const notReady = await k.run(['create', '-f', path.join(examples, 'restore-pvc.yaml')]);
     t.match(notReady.stderr, /denied the request: cannot restore from VolumeSnapshot "snapshot-demo": it is not ready yet/);
 
     // What the worker does when the snapshot is taken (done here by hand: the data object, then the status).
-    await ok(k, ['create', '-f', '-'], SNAPSHOT_DATA);
-    await ok(k, ['patch', 'volumesnapshot', 'snapshot-demo', '--type=merge', '-p', '{"spec":{"snapshotDataName":"k8s-volume-snapshot-demo"}}']);
-    await ok(k, [
+    await k.output(['create', '-f', '-'], SNAPSHOT_DATA);
+    await k.output(['patch', 'volumesnapshot', 'snapshot-demo', '--type=merge', '-p', '{"spec":{"snapshotDataName":"k8s-volume-snapshot-demo"}}']);
+    await k.output([
       'patch',
       'volumesnapshot',
       'snapshot-demo',
@@ -158,15 +115,15 @@ t.test('standalone walkthrough with kubectl, in-process', async (t) => {
         '": admission webhook "validate.restore-pvc.volumesnapshot.external-storage.k8s.io" denied the request: cannot restore from VolumeSnapshot "snapshot-demo": requested 100Mi is smaller than the snapshot\'s size 1Gi',
     );
 
-    t.match(await ok(k, ['create', '-f', path.join(examples, 'restore-pvc.yaml')]), /persistentvolumeclaim\/restore-pvc created/);
-    const snapUid = (await ok(k, ['get', 'volumesnapshot', 'snapshot-demo', '-o', 'jsonpath={.metadata.uid}'])).trim();
-    const restored = JSON.parse(await ok(k, ['get', 'pvc', 'restore-pvc', '-o', 'json']));
+    t.match(await k.output(['create', '-f', path.join(examples, 'restore-pvc.yaml')]), /persistentvolumeclaim\/restore-pvc created/);
+    const snapUid = (await k.output(['get', 'volumesnapshot', 'snapshot-demo', '-o', 'jsonpath={.metadata.uid}'])).trim();
+    const restored = JSON.parse(await k.output(['get', 'pvc', 'restore-pvc', '-o', 'json']));
     t.equal(restored.metadata.annotations['volumesnapshot.external-storage.k8s.io/snapshot-uid'], snapUid, 'mutated: the snapshot uid recorded');
 
     // The binder hands it to the promoter: annotations and an ExternalProvisioning event that describe shows.
     await k.run(['wait', '--for=jsonpath={.metadata.annotations.volume\\.kubernetes\\.io/storage-provisioner}=volumesnapshot.external-storage.k8s.io/snapshot-promoter', 'pvc/restore-pvc', '--timeout=20s']);
     await cluster.idle();
-    const described = await ok(k, ['describe', 'pvc', 'restore-pvc']);
+    const described = await k.output(['describe', 'pvc', 'restore-pvc']);
     t.match(described, /Name:\s+restore-pvc/);
     t.match(described, /StorageClass:\s+snapshot-promoter/);
     t.match(described, /Status:\s+Pending/);
@@ -175,6 +132,6 @@ t.test('standalone walkthrough with kubectl, in-process', async (t) => {
       described,
       /Events:\n\s+Type\s+Reason\s+Age\s+From\s+Message\n\s+----\s+------\s+----\s+----\s+-------\n\s+Normal\s+ExternalProvisioning\s+\S+\s+persistentvolume-controller\s+Waiting for a volume to be created either by the external provisioner 'volumesnapshot\.external-storage\.k8s\.io\/snapshot-promoter'/,
     );
-    t.match(await ok(k, ['get', 'events', '--field-selector', 'involvedObject.name=restore-pvc']), /Normal\s+ExternalProvisioning\s+persistentvolumeclaim\/restore-pvc/);
+    t.match(await k.output(['get', 'events', '--field-selector', 'involvedObject.name=restore-pvc']), /Normal\s+ExternalProvisioning\s+persistentvolumeclaim\/restore-pvc/);
   });
 });
