@@ -41,6 +41,28 @@ function bool(key: string, value: string): boolean {
   throw invalid(`parameter "${key}": "${value}" is not a boolean (true or false)`);
 }
 
+/** One of `allowed`, matched case-insensitively; `kind` names the set in the error ("EBS volume type"). */
+function oneOf<T extends string>(key: string, value: string, allowed: readonly T[], kind: string): T {
+  const v = value.trim().toLowerCase();
+  if (!(allowed as readonly string[]).includes(v)) throw invalid(`parameter "${key}": unsupported ${kind} "${value}"; supported: ${allowed.join(', ')}`);
+  return v as T;
+}
+
+/** A free-text value; blank counts as not given. */
+function text(value: string): string | undefined {
+  return value.trim() || undefined;
+}
+
+/** The key as the switches below match it: lower case, with CSI's spelling of the file system type folded into "fstype". */
+function parameterName(key: string): string {
+  const k = key.toLowerCase();
+  return k === 'csi.storage.k8s.io/fstype' ? 'fstype' : k;
+}
+
+function unknownParameter(key: string, provider: string): CloudError {
+  return invalid(`unknown StorageClass parameter "${key}" for ${provider}`);
+}
+
 /** EBS rules for a volume of `sizeGiB`: type, iops (explicit or iopsPerGB × size, clamped), throughput, encryption. */
 export function parseEbsParameters(parameters: Record<string, string>, sizeGiB: number): EbsVolumeOptions {
   let volumeType: EbsVolumeType = 'gp2';
@@ -54,15 +76,10 @@ export function parseEbsParameters(parameters: Record<string, string>, sizeGiB: 
   let zone: string | undefined;
   let fsType: string | undefined;
   for (const [key, value] of Object.entries(parameters)) {
-    switch (key.toLowerCase()) {
-      case 'type': {
-        const t = value.trim().toLowerCase();
-        if (!(EBS_VOLUME_TYPES as readonly string[]).includes(t)) {
-          throw invalid(`parameter "${key}": unsupported EBS volume type "${value}"; supported: ${EBS_VOLUME_TYPES.join(', ')}`);
-        }
-        volumeType = t as EbsVolumeType;
+    switch (parameterName(key)) {
+      case 'type':
+        volumeType = oneOf(key, value, EBS_VOLUME_TYPES, 'EBS volume type');
         break;
-      }
       case 'iopspergb':
         iopsPerGB = positiveInt(key, value);
         iopsKey = key;
@@ -78,17 +95,16 @@ export function parseEbsParameters(parameters: Record<string, string>, sizeGiB: 
         encryptedKey = key;
         break;
       case 'kmskeyid':
-        kmsKeyId = value.trim() || undefined;
+        kmsKeyId = text(value);
         break;
       case 'zone':
-        zone = value.trim() || undefined;
+        zone = text(value);
         break;
       case 'fstype':
-      case 'csi.storage.k8s.io/fstype':
-        fsType = value.trim() || undefined;
+        fsType = text(value);
         break;
       default:
-        throw invalid(`unknown StorageClass parameter "${key}" for AWS EBS`);
+        throw unknownParameter(key, 'AWS EBS');
     }
   }
   const limits = IOPS_LIMITS[volumeType];
@@ -139,17 +155,12 @@ export function parsePdParameters(parameters: Record<string, string>): PdDiskOpt
   let zone: string | undefined;
   let fsType: string | undefined;
   for (const [key, value] of Object.entries(parameters)) {
-    switch (key.toLowerCase()) {
-      case 'type': {
-        const t = value.trim().toLowerCase();
-        if (!(PD_DISK_TYPES as readonly string[]).includes(t)) {
-          throw invalid(`parameter "${key}": unsupported GCE PD type "${value}"; supported: ${PD_DISK_TYPES.join(', ')}`);
-        }
-        diskType = t as PdDiskType;
+    switch (parameterName(key)) {
+      case 'type':
+        diskType = oneOf(key, value, PD_DISK_TYPES, 'GCE PD type');
         break;
-      }
       case 'zone':
-        zone = value.trim() || undefined;
+        zone = text(value);
         break;
       case 'replication-type': {
         const r = value.trim().toLowerCase();
@@ -157,11 +168,10 @@ export function parsePdParameters(parameters: Record<string, string>): PdDiskOpt
         break;
       }
       case 'fstype':
-      case 'csi.storage.k8s.io/fstype':
-        fsType = value.trim() || undefined;
+        fsType = text(value);
         break;
       default:
-        throw invalid(`unknown StorageClass parameter "${key}" for GCE PD`);
+        throw unknownParameter(key, 'GCE PD');
     }
   }
   const out: PdDiskOptions = { diskType };
@@ -173,7 +183,6 @@ export function parsePdParameters(parameters: Record<string, string>): PdDiskOpt
 /** hostpath takes no parameters but a file system type, which it ignores. */
 export function parseHostPathParameters(parameters: Record<string, string>): void {
   for (const key of Object.keys(parameters)) {
-    const k = key.toLowerCase();
-    if (k !== 'fstype' && k !== 'csi.storage.k8s.io/fstype') throw invalid(`unknown StorageClass parameter "${key}" for hostpath`);
+    if (parameterName(key) !== 'fstype') throw unknownParameter(key, 'hostpath');
   }
 }
