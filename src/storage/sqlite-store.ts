@@ -1,19 +1,25 @@
 // The embedded Store: one SQLite file (better-sqlite3, synchronous), objects as JSON, a store-wide revision and a
 // bounded event history that lets watches and paginated lists resume within the window, even after a restart.
 //
-// Durability: WAL journal with synchronous=FULL by default — every commit fsyncs the WAL before the write is
-// acknowledged, so it survives kill -9 and also power loss (etcd fsyncs every commit the same way). `synchronous:
-// 'NORMAL'` is offered for throughput: in WAL mode a commit then still write()s its frames to the WAL before returning,
-// so the data sits in the OS page cache and survives the death of the process (kill -9, OOM), but not a power cut.
+// Durability: WAL journal; by default (`synchronous: 'FULL'`) a write is acknowledged only after an fsync of the WAL
+// that began after its commit returned, so it survives kill -9 and also power loss (etcd fsyncs every commit the same
+// way). The fsync runs off the event loop (libuv's thread pool, on the WAL file) instead of inside COMMIT (SQLite's own
+// synchronous=FULL), so one fsync covers every write committed while the previous one was in flight (group commit, see
+// group-commit.ts); SQLite itself runs with synchronous=NORMAL, which in WAL mode still write()s a commit's frames to
+// the WAL before COMMIT returns and keeps the file consistent on a power cut. `synchronous: 'NORMAL'` skips the fsync:
+// a write survives the death of the process (kill -9, OOM; the frames sit in the OS page cache), not a power cut.
+// A committed write is visible to reads and watches from its commit on, up to one fsync before its writer hears of it.
 //
-// Concurrency: better-sqlite3 is synchronous and this process is the only writer, so each operation's read-check-write
-// runs inside one small transaction without yielding; the event loop never sees a half-done write. Watchers are fed
-// synchronously right after the commit, in revision order.
+// Concurrency: better-sqlite3 is synchronous and this process is the only writer. Writes are queued and applied in
+// batches, one transaction per batch (group-commit.ts); each write's read-check-write runs inside it, in submission
+// order, without yielding, so the event loop never sees a half-done write. Watchers are fed synchronously right after
+// the commit, in revision order.
 //
 // Copies: get/list/create/update/delete/guaranteedUpdate return fresh objects (parsed from the stored JSON) that the
 // caller may mutate. Watch events are deep-frozen and shared by all watchers (see deep-freeze.ts).
 import { KeyedMutex } from './keyed-mutex.js';
-import { existsSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fsync, fsyncSync, openSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import {
   StorageError,
@@ -34,6 +40,7 @@ import { assertKeyPart, compareKeys, namespaceRange, objectKey } from './object-
 import { encodeContinue } from './continue-token.js';
 import { resolveListPosition, resolveWatchStart, type Window } from './resource-version.js';
 import { rewindKeys, type HistoryRow } from './history-rewind.js';
+import { GroupCommit, type WriteOutcome } from './group-commit.js';
 
 export interface SqliteStoreOptions {
   /** A file path, or ':memory:' (tests). */
@@ -42,7 +49,7 @@ export interface SqliteStoreOptions {
   historyMaxEvents?: number;
   /** Prune events older than this (default one hour). */
   historyMaxAgeMs?: number;
-  /** 'FULL' (default) or 'NORMAL'; see the header comment. */
+  /** 'FULL' (default: acknowledged after an fsync) or 'NORMAL' (after the write to the WAL); see the header comment. */
   synchronous?: 'FULL' | 'NORMAL';
   now?: () => number;
 }
@@ -85,6 +92,7 @@ function prepare(db: Database.Database) {
     remove: db.prepare<[string, string]>('DELETE FROM objects WHERE resource = ? AND key = ?'),
     // Guarded by the revision this process last wrote: a second server writing the same file is caught, not merged.
     setRevision: db.prepare<[number, number]>('UPDATE revision SET current = ? WHERE id = 1 AND current = ?'),
+    revision: db.prepare<[], { current: number }>('SELECT current FROM revision WHERE id = 1'),
     insertEvent: db.prepare<[number, string, string, string, string, string, string | null, number]>(
       'INSERT INTO events (rv, resource, key, namespace, type, object, prev, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     ),
@@ -123,6 +131,9 @@ function prepare(db: Database.Database) {
     begin: db.prepare('BEGIN IMMEDIATE'),
     commit: db.prepare('COMMIT'),
     rollback: db.prepare('ROLLBACK'),
+    savepoint: db.prepare('SAVEPOINT write'),
+    release: db.prepare('RELEASE write'),
+    rollbackToSavepoint: db.prepare('ROLLBACK TO write'),
   };
 }
 
@@ -187,6 +198,13 @@ export class SqliteStore implements Store {
   private readonly ageCheckMs: number;
   private lastAgeCheck: number;
   private readonly now: () => number;
+  private readonly commits: GroupCommit;
+  /** The revision of the last write applied in the batch being written (equals `current` between batches). */
+  private batchRv = 0;
+  /** What the batch being written pruned the history to (equals `compacted` between batches). */
+  private batchCompacted = 0;
+  /** The WAL file, opened on the first fsync; undefined while none was needed. */
+  private walFd?: number;
 
   static open(options: SqliteStoreOptions): SqliteStore {
     const version = inspectFile(options.path);
@@ -199,7 +217,8 @@ export class SqliteStore implements Store {
     try {
       db.pragma('busy_timeout = 5000');
       if (options.path !== ':memory:') db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
+      // FULL durability comes from the store's own fsync of the WAL before acknowledging (see the header comment).
+      db.pragma(`synchronous = ${options.path === ':memory:' ? 'FULL' : 'NORMAL'}`);
       for (const migration of MIGRATIONS) {
         if (migration.version <= version) continue;
         db.transaction(() => {
@@ -234,8 +253,35 @@ export class SqliteStore implements Store {
     const revision = db.prepare<[], Window>('SELECT current, compacted FROM revision WHERE id = 1').get();
     this.current = revision?.current ?? 0;
     this.compacted = revision?.compacted ?? 0;
+    this.batchRv = this.current;
+    this.batchCompacted = this.compacted;
     this.hub = new WatchHub(() => this.current);
     this.lastAgeCheck = this.now();
+    const syncs = options.path !== ':memory:' && options.synchronous !== 'NORMAL';
+    this.commits = new GroupCommit({
+      tx: {
+        begin: () => this.st.begin.run(),
+        commit: () => this.st.commit.run(),
+        rollback: () => this.st.rollback.run(),
+        active: () => this.db.inTransaction,
+        savepoint: () => this.st.savepoint.run(),
+        release: () => this.st.release.run(),
+        rollbackToSavepoint: () => this.st.rollbackToSavepoint.run(),
+      },
+      isWriteError: (error) => error instanceof StorageError,
+      startBatch: () => this.startBatch(),
+      beforeCommit: () => this.beforeCommit(),
+      afterCommit: () => {
+        this.compacted = this.batchCompacted;
+      },
+      batchFailed: (error) => {
+        this.batchRv = this.current;
+        this.batchCompacted = this.compacted;
+        return writeFailed(error);
+      },
+      syncFailed: (error) => writeFailed(error),
+      sync: syncs ? () => this.syncWal(options.path) : undefined,
+    });
     while (this.pruneHistory() > 0) {
       // catch up on pruning left over from before a restart
     }
@@ -311,12 +357,15 @@ export class SqliteStore implements Store {
 
   async create(resource: string, obj: StoredObject): Promise<StoredObject> {
     this.assertOpen();
-    return this.createSync(resource, obj);
+    assertKeyPart('name', obj.metadata?.name);
+    if (obj.metadata.namespace) assertKeyPart('namespace', obj.metadata.namespace);
+    return JSON.parse(await this.commits.submit(() => this.createWrite(resource, obj))) as StoredObject;
   }
 
   async update(resource: string, obj: StoredObject): Promise<StoredObject> {
     this.assertOpen();
-    return this.updateSync(resource, obj);
+    assertKeyPart('name', obj.metadata?.name);
+    return JSON.parse(await this.commits.submit(() => this.updateWrite(resource, obj))) as StoredObject;
   }
 
   async guaranteedUpdate(
@@ -348,7 +397,10 @@ export class SqliteStore implements Store {
           },
         };
         try {
-          return row ? this.updateSync(ref.resource, desired) : this.createSync(ref.resource, desired);
+          const text = await this.commits.submit(() =>
+            row ? this.updateWrite(ref.resource, desired) : this.createWrite(ref.resource, desired),
+          );
+          return JSON.parse(text) as StoredObject;
         } catch (error) {
           if (error instanceof StorageError && (error.code === 'Conflict' || error.code === 'AlreadyExists')) {
             lastConflict = error;
@@ -365,10 +417,7 @@ export class SqliteStore implements Store {
     this.assertOpen();
     const key = refKey(ref);
     const namespace = ref.namespace ?? '';
-    const rv = this.current + 1;
-    let objectText = '';
-    let prevText = '';
-    this.inTransaction(() => {
+    const objectText = await this.commits.submit((): WriteOutcome<string> => {
       const row = this.st.get.get(ref.resource, key);
       if (!row) throw notFound(ref);
       const stored = JSON.parse(row.data) as StoredObject;
@@ -378,12 +427,11 @@ export class SqliteStore implements Store {
       if (preconditions.resourceVersion !== undefined && preconditions.resourceVersion !== String(row.rv)) {
         throw preconditionFailed(ref, 'ResourceVersion', preconditions.resourceVersion, String(row.rv));
       }
-      prevText = row.data;
-      objectText = JSON.stringify({ ...stored, metadata: { ...stored.metadata, resourceVersion: String(rv) } });
+      const rv = this.batchRv + 1;
+      const text = JSON.stringify({ ...stored, metadata: { ...stored.metadata, resourceVersion: String(rv) } });
       this.st.remove.run(ref.resource, key);
-      this.record(rv, ref.resource, key, namespace, 'DELETED', objectText, prevText);
+      return this.record(rv, ref.resource, key, namespace, 'DELETED', text, row.data);
     });
-    this.committed(ref.resource, namespace, rv, 'DELETED', objectText, prevText);
     return JSON.parse(objectText) as StoredObject;
   }
 
@@ -428,7 +476,11 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Writes already accepted are committed (and, with FULL, made durable) before the file closes.
+    this.commits.flush();
+    await this.commits.idle();
     this.hub.closeAll();
+    if (this.walFd !== undefined) closeSync(this.walFd);
     this.db.close();
   }
 
@@ -437,14 +489,7 @@ export class SqliteStore implements Store {
    * history is over its bounds; exposed for tests and maintenance.
    */
   pruneHistory(): number {
-    const byCount = this.current - this.maxEvents;
-    let byAge = this.compacted;
-    const cutoff = this.now() - this.maxAgeMs;
-    for (const row of this.st.oldestEvents.all(this.compacted, PRUNE_BATCH)) {
-      if (row.at >= cutoff) break;
-      byAge = row.rv;
-    }
-    const target = Math.min(Math.max(byCount, byAge), this.compacted + PRUNE_BATCH);
+    const target = this.pruneTarget(this.current, this.compacted);
     if (target <= this.compacted) return 0;
     const pruned = target - this.compacted;
     this.inTransaction(() => {
@@ -452,6 +497,7 @@ export class SqliteStore implements Store {
       this.st.setCompacted.run(target);
     });
     this.compacted = target;
+    this.batchCompacted = target;
     return pruned;
   }
 
@@ -469,64 +515,101 @@ export class SqliteStore implements Store {
     return String(this.compacted);
   }
 
-  private createSync(resource: string, obj: StoredObject): StoredObject {
-    assertKeyPart('name', obj.metadata?.name);
-    if (obj.metadata.namespace) assertKeyPart('namespace', obj.metadata.namespace);
-    const namespace = obj.metadata.namespace ?? '';
-    const key = objectKey(namespace, obj.metadata.name);
-    const rv = this.current + 1;
-    const text = JSON.stringify({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv) } });
-    this.inTransaction(() => {
-      if (this.st.insert.run(resource, key, namespace, rv, text).changes === 0) {
-        throw new StorageError('AlreadyExists', `${resource} "${obj.metadata.name}" already exists`, {
-          resource,
-          namespace,
-          name: obj.metadata.name,
-        });
-      }
-      this.record(rv, resource, key, namespace, 'ADDED', text, null);
-    });
-    this.committed(resource, namespace, rv, 'ADDED', text, null);
-    return JSON.parse(text) as StoredObject;
+  /** The revision one batch of pruning would bring `compacted` to (not above it: nothing to prune). */
+  private pruneTarget(current: number, compacted: number): number {
+    const byCount = current - this.maxEvents;
+    let byAge = compacted;
+    const cutoff = this.now() - this.maxAgeMs;
+    for (const row of this.st.oldestEvents.all(compacted, PRUNE_BATCH)) {
+      if (row.at >= cutoff) break;
+      byAge = row.rv;
+    }
+    return Math.min(Math.max(byCount, byAge), compacted + PRUNE_BATCH);
   }
 
-  private updateSync(resource: string, obj: StoredObject): StoredObject {
-    assertKeyPart('name', obj.metadata?.name);
+  /** Inside a batch's transaction, before its first write. */
+  private startBatch(): void {
+    this.batchRv = this.current;
+    this.batchCompacted = this.compacted;
+    if (this.st.revision.get()?.current !== this.current) throw writtenElsewhere();
+  }
+
+  /** Inside a batch's transaction, after its writes: the revision row, and pruning when due (no commit of its own). */
+  private beforeCommit(): void {
+    if (this.batchRv === this.current) return;
+    if (this.st.setRevision.run(this.batchRv, this.current).changes !== 1) throw writtenElsewhere();
+    const now = this.now();
+    if (this.batchRv - this.compacted - this.maxEvents > this.pruneSlack || now - this.lastAgeCheck >= this.ageCheckMs) {
+      this.lastAgeCheck = now;
+      const target = this.pruneTarget(this.batchRv, this.compacted);
+      if (target > this.compacted) {
+        this.st.pruneTo.run(target);
+        this.st.setCompacted.run(target);
+        this.batchCompacted = target;
+      }
+    }
+  }
+
+  /** One fsync of the WAL (and, the first time, of its directory entry) — off the event loop. */
+  private syncWal(path: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (this.walFd === undefined) {
+        this.walFd = openSync(`${path}-wal`, 'r');
+        const dir = openSync(dirname(path), 'r');
+        try {
+          fsyncSync(dir);
+        } finally {
+          closeSync(dir);
+        }
+      }
+      fsync(this.walFd, (error) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  /** Inside a batch: one create; resolves to the stored text. */
+  private createWrite(resource: string, obj: StoredObject): WriteOutcome<string> {
+    const namespace = obj.metadata.namespace ?? '';
+    const key = objectKey(namespace, obj.metadata.name);
+    const rv = this.batchRv + 1;
+    const text = JSON.stringify({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv) } });
+    if (this.st.insert.run(resource, key, namespace, rv, text).changes === 0) {
+      throw new StorageError('AlreadyExists', `${resource} "${obj.metadata.name}" already exists`, {
+        resource,
+        namespace,
+        name: obj.metadata.name,
+      });
+    }
+    return this.record(rv, resource, key, namespace, 'ADDED', text, null);
+  }
+
+  /** Inside a batch: one compare-and-swap update; resolves to the stored text. */
+  private updateWrite(resource: string, obj: StoredObject): WriteOutcome<string> {
     const namespace = obj.metadata.namespace ?? '';
     const ref = { resource, namespace, name: obj.metadata.name };
     const key = objectKey(namespace, obj.metadata.name);
     const expected = obj.metadata.resourceVersion;
-    const rv = this.current + 1;
-    let text = '';
-    let prevText = '';
-    let unchanged: string | undefined;
-    this.inTransaction(() => {
-      const row = this.st.get.get(resource, key);
-      if (!row) throw notFound(ref);
-      if (expected !== String(row.rv)) {
-        throw new StorageError(
-          'Conflict',
-          `Operation cannot be fulfilled on ${resource} "${obj.metadata.name}": the object has been modified; please apply your changes to the latest version and try again`,
-          ref,
-          { expected, actual: String(row.rv) },
-        );
-      }
-      // Like upstream's GuaranteedUpdate, writing identical content is a no-op: no new revision, no event.
-      if (JSON.stringify(obj) === row.data) {
-        unchanged = row.data;
-        return;
-      }
-      prevText = row.data;
-      text = JSON.stringify({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv) } });
-      this.st.update.run(rv, text, resource, key);
-      this.record(rv, resource, key, namespace, 'MODIFIED', text, prevText);
-    });
-    if (unchanged !== undefined) return JSON.parse(unchanged) as StoredObject;
-    this.committed(resource, namespace, rv, 'MODIFIED', text, prevText);
-    return JSON.parse(text) as StoredObject;
+    const row = this.st.get.get(resource, key);
+    if (!row) throw notFound(ref);
+    if (expected !== String(row.rv)) {
+      throw new StorageError(
+        'Conflict',
+        `Operation cannot be fulfilled on ${resource} "${obj.metadata.name}": the object has been modified; please apply your changes to the latest version and try again`,
+        ref,
+        { expected, actual: String(row.rv) },
+      );
+    }
+    // Like upstream's GuaranteedUpdate, writing identical content is a no-op: no new revision, no event.
+    if (JSON.stringify(obj) === row.data) return { value: row.data };
+    const rv = this.batchRv + 1;
+    const text = JSON.stringify({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv) } });
+    this.st.update.run(rv, text, resource, key);
+    return this.record(rv, resource, key, namespace, 'MODIFIED', text, row.data);
   }
 
-  /** Inside a write transaction: bump the revision and append the event. */
+  /**
+   * Inside a batch, the last step of a write: append the event and take the revision. Once the batch committed, the
+   * write's event is published (in batch order, so in revision order).
+   */
   private record(
     rv: number,
     resource: string,
@@ -535,32 +618,16 @@ export class SqliteStore implements Store {
     type: EventRow['type'],
     object: string,
     prev: string | null,
-  ): void {
-    if (this.st.setRevision.run(rv, rv - 1).changes !== 1) {
-      throw new StorageError(
-        'Unavailable',
-        'the store file was written by another process; only one server may use a data directory at a time',
-      );
-    }
+  ): WriteOutcome<string> {
     this.st.insertEvent.run(rv, resource, key, namespace, type, object, prev, this.now());
-  }
-
-  /** After a commit: advance the in-memory revision, feed watchers, prune when due. */
-  private committed(
-    resource: string,
-    namespace: string,
-    rv: number,
-    type: EventRow['type'],
-    object: string,
-    prev: string | null,
-  ): void {
-    this.current = rv;
-    this.hub.publish(resource, namespace, rv, () => toEvent({ rv, type, object, prev }));
-    const now = this.now();
-    if (this.current - this.compacted - this.maxEvents > this.pruneSlack || now - this.lastAgeCheck >= this.ageCheckMs) {
-      this.lastAgeCheck = now;
-      this.pruneHistory();
-    }
+    this.batchRv = rv;
+    return {
+      value: object,
+      publish: () => {
+        this.current = rv;
+        this.hub.publish(resource, namespace, rv, () => toEvent({ rv, type, object, prev }));
+      },
+    };
   }
 
   private replay(resource: string, namespace: string | undefined, after: number): WatchEvent[] {
@@ -594,7 +661,7 @@ export class SqliteStore implements Store {
     return n;
   }
 
-  /** One small write transaction (prepared BEGIN IMMEDIATE/COMMIT: cheaper than a db.transaction wrapper per call). */
+  /** One small write transaction outside the batches (history pruning on demand). */
   private inTransaction(write: () => void): void {
     this.st.begin.run();
     try {
@@ -602,9 +669,7 @@ export class SqliteStore implements Store {
       this.st.commit.run();
     } catch (error) {
       if (this.db.inTransaction) this.st.rollback.run();
-      if (error instanceof StorageError) throw error;
-      // Disk full, I/O error, a locked file: the write did not happen and the caller may retry later.
-      throw new StorageError('Unavailable', `store write failed: ${(error as Error).message}`);
+      throw writeFailed(error);
     }
   }
 
@@ -631,6 +696,19 @@ function refKey(ref: ObjectRef): string {
   assertKeyPart('name', ref.name);
   if (ref.namespace) assertKeyPart('namespace', ref.namespace);
   return objectKey(ref.namespace, ref.name);
+}
+
+function writtenElsewhere(): StorageError {
+  return new StorageError(
+    'Unavailable',
+    'the store file was written by another process; only one server may use a data directory at a time',
+  );
+}
+
+/** Disk full, I/O error, a locked file: the write did not happen (or, for a failed fsync, may not last). */
+function writeFailed(error: unknown): StorageError {
+  if (error instanceof StorageError) return error;
+  return new StorageError('Unavailable', `store write failed: ${(error as Error).message}`);
 }
 
 function notFound(ref: ObjectRef): StorageError {
