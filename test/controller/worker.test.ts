@@ -11,7 +11,7 @@ import { createWorker } from '../../src/controller/worker.js';
 import { ClusterError, type MainCluster } from '../../src/cluster/main-cluster.js';
 import { AwsProvider } from '../../src/cloud/aws.js';
 import { Ec2Fake } from '../fakes/ec2-fake.js';
-import { VS, VSD, conditionsOf, createBoundClaim, eventually, isReady, quietLog, snapshotBody, startBed, tempDir, waitBound } from './bed.js';
+import { VS, VSD, conditionsOf, createBoundClaim, eventually, isReady, quietLog, snapshotBody, startBed, tempDir, waitBound, type Bed, type Teardown } from './bed.js';
 
 interface Ev {
   reason: string;
@@ -21,6 +21,20 @@ interface Ev {
   firstTimestamp: string;
   lastTimestamp: string;
   involvedObject: { uid: string };
+}
+
+/** Starts a hostPath worker on `bed`, with the claim "data" bound to a source directory holding f = "x". */
+async function startHostPathWorker(t: Teardown, bed: Bed): Promise<void> {
+  const dir = await tempDir(t);
+  const src = path.join(dir, 'src');
+  await mkdir(src);
+  await writeFile(path.join(src, 'f'), 'x');
+  const cloud = new HostPathProvider({ dataDir: path.join(dir, 'data') });
+  const worker = createWorker({ registry: bed.registry, cluster: bed.cluster, cloud, workerThreads: 2, resyncPeriodMs: 0, log: quietLog, baseDelayMs: 50, maxDelayMs: 200 });
+  t.teardown(() => worker.stop());
+  await createBoundClaim(bed.registry, 'data', { hostPath: { path: src } });
+  await waitBound(bed.registry, 'data');
+  await worker.start();
 }
 
 t.test('events: repeats are aggregated by count; a different message is a new Event', async (t) => {
@@ -49,16 +63,7 @@ t.test('events: repeats are aggregated by count; a different message is a new Ev
 
 t.test('deletion waits while a restore from the snapshot is in progress', async (t) => {
   const bed = await startBed(t);
-  const dir = await tempDir(t);
-  const src = path.join(dir, 'src');
-  await mkdir(src);
-  await writeFile(path.join(src, 'f'), 'x');
-  const cloud = new HostPathProvider({ dataDir: path.join(dir, 'data') });
-  const worker = createWorker({ registry: bed.registry, cluster: bed.cluster, cloud, workerThreads: 2, resyncPeriodMs: 0, log: quietLog, baseDelayMs: 50, maxDelayMs: 200 });
-  t.teardown(() => worker.stop());
-  await createBoundClaim(bed.registry, 'data', { hostPath: { path: src } });
-  await waitBound(bed.registry, 'data');
-  await worker.start();
+  await startHostPathWorker(t, bed);
   await bed.registry.create(VS, snapshotBody('s', 'data'), { namespace: 'default' });
   await eventually(async () => isReady(await bed.registry.get(VS, { namespace: 'default', name: 's' })), 10_000, 'Ready');
   // A claim addressed to the promoter that is not provisioned yet (its class does not exist, so it stays Pending).
@@ -137,16 +142,7 @@ t.test('a cloud snapshot in state error is surfaced as the Error condition; dele
 
 t.test('reclaim policy Retain on the data object keeps the cloud snapshot', async (t) => {
   const bed = await startBed(t);
-  const dir = await tempDir(t);
-  const src = path.join(dir, 'src');
-  await mkdir(src);
-  await writeFile(path.join(src, 'f'), 'x');
-  const cloud = new HostPathProvider({ dataDir: path.join(dir, 'data') });
-  const worker = createWorker({ registry: bed.registry, cluster: bed.cluster, cloud, workerThreads: 2, resyncPeriodMs: 0, log: quietLog, baseDelayMs: 50, maxDelayMs: 200 });
-  t.teardown(() => worker.stop());
-  await createBoundClaim(bed.registry, 'data', { hostPath: { path: src } });
-  await waitBound(bed.registry, 'data');
-  await worker.start();
+  await startHostPathWorker(t, bed);
   await bed.registry.create(VS, snapshotBody('keep', 'data'), { namespace: 'default' });
   const ready = await eventually(async () => {
     const s = await bed.registry.get(VS, { namespace: 'default', name: 'keep' });
