@@ -7,14 +7,12 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { AwsProvider } from '../src/cloud/aws.js';
-import { createWorker } from '../src/controller/worker.js';
 import { Ec2Fake } from '../test/fakes/ec2-fake.js';
-import { VS, createBoundClaim, isReady, quietLog, snapshotBody, startBed, waitBound } from '../test/controller/bed.js';
+import { VS, snapshotBody } from '../test/controller/bed.js';
 import { formatRows, type BenchRow } from './bench-row.js';
+import { WORKER_THREADS, benchTeardowns, claimName, startEc2WorkerBed, watchUntilReady } from './ec2-worker-bed.js';
 
 export type { BenchRow };
-
-const THREADS = 10;
 
 function provider(url: string): AwsProvider {
   return new AwsProvider({
@@ -40,8 +38,7 @@ async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): P
 
 export async function benchWorker(opts: { quick: boolean }): Promise<BenchRow[]> {
   const n = opts.quick ? 50 : 300;
-  const teardowns: Array<() => unknown> = [];
-  const t = { teardown: (fn: () => unknown) => void teardowns.push(fn) };
+  const t = benchTeardowns();
   const ec2 = new Ec2Fake();
   const { url } = await ec2.start();
   try {
@@ -49,7 +46,7 @@ export async function benchWorker(opts: { quick: boolean }): Promise<BenchRow[]>
     const direct = provider(url);
     const vol = ec2.addVolume({ zone: 'us-east-1a', sizeGiB: 1 });
     const floorStart = performance.now();
-    await pool(Array.from({ length: n }, () => randomUUID()), THREADS, async (uid) => {
+    await pool(Array.from({ length: n }, () => randomUUID()), WORKER_THREADS, async (uid) => {
       const volume = { type: 'aws-ebs' as const, volumeId: vol.volumeId, zone: 'us-east-1a' };
       const found = await direct.findSnapshotByUid(uid, volume);
       const info = found ?? (await direct.createSnapshot({ volume, tags: { namespace: 'default', name: uid, uid } }));
@@ -60,43 +57,27 @@ export async function benchWorker(opts: { quick: boolean }): Promise<BenchRow[]>
     ec2.reset();
 
     // The worker, end to end.
-    const bed = await startBed(t);
     const cloud = provider(url);
-    teardowns.push(() => cloud.close());
-    const claims = 10;
-    for (let i = 0; i < claims; i++) {
-      const v = ec2.addVolume({ zone: 'us-east-1a', sizeGiB: 1 });
-      await createBoundClaim(bed.registry, `data-${i}`, { awsElasticBlockStore: { volumeID: `aws://us-east-1a/${v.volumeId}` } });
-    }
-    for (let i = 0; i < claims; i++) await waitBound(bed.registry, `data-${i}`);
-    const worker = createWorker({ registry: bed.registry, cluster: bed.cluster, cloud, workerThreads: THREADS, resyncPeriodMs: 0, log: quietLog, baseDelayMs: 5, maxDelayMs: 50 });
-    teardowns.push(() => worker.stop());
-    await worker.start();
+    t.teardown(() => cloud.close());
+    const bed = await startEc2WorkerBed(t, ec2, cloud);
     const createdAt = new Map<string, number>();
     const readyAt = new Map<string, number>();
-    const watch = bed.registry.watch(VS, { namespace: 'default' });
-    const watching = (async () => {
-      for await (const e of watch) {
-        const name = e.object.metadata.name as string;
-        if (!readyAt.has(name) && isReady(e.object)) readyAt.set(name, performance.now());
-        if (readyAt.size === n) break;
-      }
-    })();
+    const watch = watchUntilReady(bed, n, (name) => readyAt.set(name, performance.now()));
     const start = performance.now();
     await Promise.all(
       Array.from({ length: n }, async (_, i) => {
         createdAt.set(`s-${i}`, performance.now());
-        await bed.registry.create(VS, snapshotBody(`s-${i}`, `data-${i % claims}`), { namespace: 'default' });
+        await bed.registry.create(VS, snapshotBody(`s-${i}`, claimName(i)), { namespace: 'default' });
       }),
     );
-    await watching;
+    await watch.done;
     watch.stop();
     const workerMs = performance.now() - start;
     const latencies = [...readyAt.entries()].map(([name, at]) => at - createdAt.get(name)!).sort((a, b) => a - b);
     const duplicates = ec2.listSnapshots().length - n;
     return [
       {
-        name: `worker: ${n} snapshots to Ready (${THREADS} workers)`,
+        name: `worker: ${n} snapshots to Ready (${WORKER_THREADS} workers)`,
         value: (n / workerMs) * 1000,
         unit: 'snapshots/s',
         limitName: 'bare cloud calls',
@@ -110,7 +91,7 @@ export async function benchWorker(opts: { quick: boolean }): Promise<BenchRow[]>
       { name: 'worker: duplicate cloud snapshots', value: duplicates, unit: '', goal: '0', met: duplicates === 0 },
     ];
   } finally {
-    for (const fn of teardowns.reverse()) await fn();
+    await t.run();
     await ec2.stop();
   }
 }

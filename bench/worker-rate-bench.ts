@@ -7,14 +7,13 @@
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { AwsProvider } from '../src/cloud/aws.js';
-import { createWorker } from '../src/controller/worker.js';
 import { Ec2Fake } from '../test/fakes/ec2-fake.js';
-import { VS, createBoundClaim, isReady, quietLog, snapshotBody, startBed, waitBound } from '../test/controller/bed.js';
+import { VS, snapshotBody } from '../test/controller/bed.js';
 import { formatNotes, formatRows, type BenchRow } from './bench-row.js';
+import { benchTeardowns, claimName, startEc2WorkerBed, watchUntilReady } from './ec2-worker-bed.js';
 
 export type { BenchRow };
 
-const THREADS = 10;
 const CALLS_PER_SNAPSHOT = 3;
 
 export async function benchWorkerRate(opts: { quick: boolean }): Promise<BenchRow[]> {
@@ -22,12 +21,10 @@ export async function benchWorkerRate(opts: { quick: boolean }): Promise<BenchRo
   // Below what the worker does unthrottled on a busy 2-core machine (~10 snapshots/s = 30 calls/s, see the worker
   // rows), so that the cloud's limit, not our CPU, is what bounds the run.
   const callsPerSecond = 20;
-  const teardowns: Array<() => unknown> = [];
-  const t = { teardown: (fn: () => unknown) => void teardowns.push(fn) };
+  const t = benchTeardowns();
   const ec2 = new Ec2Fake();
   const { url } = await ec2.start();
   try {
-    const bed = await startBed(t);
     const cloud = new AwsProvider({
       region: 'us-east-1',
       endpoint: url,
@@ -37,37 +34,23 @@ export async function benchWorkerRate(opts: { quick: boolean }): Promise<BenchRo
       burst: 1,
       pollIntervalMs: 5,
     });
-    teardowns.push(() => cloud.close());
-    const claims = 10;
-    for (let i = 0; i < claims; i++) {
-      const v = ec2.addVolume({ zone: 'us-east-1a', sizeGiB: 1 });
-      await createBoundClaim(bed.registry, `data-${i}`, { awsElasticBlockStore: { volumeID: `aws://us-east-1a/${v.volumeId}` } });
-    }
-    for (let i = 0; i < claims; i++) await waitBound(bed.registry, `data-${i}`);
-    const worker = createWorker({ registry: bed.registry, cluster: bed.cluster, cloud, workerThreads: THREADS, resyncPeriodMs: 0, log: quietLog, baseDelayMs: 5, maxDelayMs: 50 });
-    teardowns.push(() => worker.stop());
-    await worker.start();
+    t.teardown(() => cloud.close());
+    const bed = await startEc2WorkerBed(t, ec2, cloud);
     const ready = new Set<string>();
-    const watch = bed.registry.watch(VS, { namespace: 'default' });
-    const watching = (async () => {
-      for await (const e of watch) {
-        if (isReady(e.object)) ready.add(e.object.metadata.name as string);
-        if (ready.size === n) break;
-      }
-    })();
+    const watch = watchUntilReady(bed, n, (name) => ready.add(name));
     ec2.calls.length = 0;
     ec2.callsPerSecond = callsPerSecond;
     const start = performance.now();
     await Promise.all(
       Array.from({ length: n }, (_, i) =>
-        bed.registry.create(VS, snapshotBody(`r-${i}`, `data-${i % claims}`), { namespace: 'default' }),
+        bed.registry.create(VS, snapshotBody(`r-${i}`, claimName(i)), { namespace: 'default' }),
       ),
     );
     const timeout = new Promise<'timeout'>((resolve) => {
       const timer = setTimeout(() => resolve('timeout'), ((n * CALLS_PER_SNAPSHOT) / callsPerSecond) * 5_000 + 30_000);
-      teardowns.push(() => clearTimeout(timer));
+      t.teardown(() => clearTimeout(timer));
     });
-    const finished = await Promise.race([watching.then(() => 'done' as const), timeout]);
+    const finished = await Promise.race([watch.done.then(() => 'done' as const), timeout]);
     watch.stop();
     const ms = performance.now() - start;
     const limitMs = ((n * CALLS_PER_SNAPSHOT) / callsPerSecond) * 1000;
@@ -95,7 +78,7 @@ export async function benchWorkerRate(opts: { quick: boolean }): Promise<BenchRo
       { name: 'worker (rate-limited): duplicate cloud snapshots', value: duplicates, unit: '', goal: '0', met: duplicates === 0 },
     ];
   } finally {
-    for (const fn of teardowns.reverse()) await fn();
+    await t.run();
     await ec2.stop();
   }
 }
