@@ -8,16 +8,8 @@ import {
   escapeFieldValue,
 } from '../../src/apimachinery/field-selector.js';
 import { StatusError } from '../../src/apimachinery/status-error.js';
+import { thrownBy } from '../helpers/thrown.js';
 
-function err(fn: () => unknown): StatusError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof StatusError) return e;
-    throw e;
-  }
-  throw new Error('expected a StatusError');
-}
 
 t.test('parse: requirements and canonical string', async (t) => {
   const cases: [string, { field: string; operator: '=' | '!='; value: string }[], string][] = [
@@ -53,7 +45,7 @@ t.test('parse errors are 400s with upstream wording', async (t) => {
     ['a=\\\u2713', 'invalid field selector: invalid escape sequence: \\\u2713'],
   ];
   for (const [input, message] of cases) {
-    const e = err(() => parseFieldSelector(input));
+    const e = thrownBy(StatusError, () => parseFieldSelector(input));
     t.equal(e.code, 400, input);
     t.equal(e.reason, 'BadRequest');
     t.equal(e.message, message, input);
@@ -85,10 +77,10 @@ t.test('assertSupportedFields', async (t) => {
   const supported = ['metadata.name', 'metadata.namespace'];
   assertSupportedFields(parseFieldSelector(''), supported);
   assertSupportedFields(parseFieldSelector('metadata.name=a,metadata.namespace!=b'), supported);
-  const e = err(() => assertSupportedFields(parseFieldSelector('spec.z=1,metadata.name=a,spec.y=2'), supported));
+  const e = thrownBy(StatusError, () => assertSupportedFields(parseFieldSelector('spec.z=1,metadata.name=a,spec.y=2'), supported));
   t.equal(e.code, 400);
   t.equal(e.message, 'field label not supported: spec.y');
-  t.equal(err(() => assertSupportedFields(parseFieldSelector('=x'), supported)).message, 'field label not supported: ');
+  t.equal(thrownBy(StatusError, () => assertSupportedFields(parseFieldSelector('=x'), supported)).message, 'field label not supported: ');
 });
 
 t.test('singleNameOf and requiresExactMatch', async (t) => {
@@ -115,6 +107,6 @@ t.test('huge input parses in linear time', async (t) => {
   t.equal(sel.requirements.length, 50_000);
   const one = parseFieldSelector(`x=${'\\,'.repeat(100_000)}`);
   t.equal(one.requirements[0].value.length, 100_000);
-  const noOp = err(() => parseFieldSelector('a'.repeat(1_000_000)));
+  const noOp = thrownBy(StatusError, () => parseFieldSelector('a'.repeat(1_000_000)));
   t.equal(noOp.code, 400);
 });

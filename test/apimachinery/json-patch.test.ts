@@ -1,16 +1,8 @@
 import t from 'tap';
 import { applyJsonPatch, MAX_JSON_PATCH_OPERATIONS } from '../../src/apimachinery/json-patch.js';
 import { StatusError } from '../../src/apimachinery/status-error.js';
+import { thrownBy } from '../helpers/thrown.js';
 
-function err(fn: () => unknown): StatusError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof StatusError) return e;
-    throw e;
-  }
-  throw new Error('expected a StatusError');
-}
 
 const doc = () => ({
   metadata: { name: 'a', labels: { x: '1' }, 'a/b': 1, 'm~n': 2 },
@@ -66,7 +58,7 @@ t.test('a patch that is not a list of objects is a 400 (DecodePatch)', async (t)
     [[[]], 'json: cannot unmarshal array into Go value of type jsonpatch.Operation'],
   ];
   for (const [ops, message] of cases) {
-    const e = err(() => applyJsonPatch(doc(), ops));
+    const e = thrownBy(StatusError, () => applyJsonPatch(doc(), ops));
     t.equal(e.code, 400);
     t.equal(e.reason, 'BadRequest');
     t.equal(e.message, message);
@@ -100,7 +92,7 @@ t.test('operations that cannot apply are 422 Invalid with the reason as cause', 
     ['second op fails', [{ op: 'add', path: '/x', value: 1 }, { op: 'test', path: '/x', value: 2 }], /^operation 1 \(test "\/x"\): testing value \/x failed$/],
   ];
   for (const [title, ops, cause] of cases) {
-    const e = err(() => applyJsonPatch(doc(), ops));
+    const e = thrownBy(StatusError, () => applyJsonPatch(doc(), ops));
     t.equal(e.code, 422, title);
     t.equal(e.reason, 'Invalid', title);
     t.equal(e.message, 'the server rejected our request due to an error in our request', title);
@@ -112,17 +104,17 @@ t.test('operations that cannot apply are 422 Invalid with the reason as cause', 
 
 t.test('limits', async (t) => {
   const many = Array.from({ length: MAX_JSON_PATCH_OPERATIONS + 1 }, () => ({ op: 'test', path: '', value: {} }));
-  const e = err(() => applyJsonPatch({}, many));
+  const e = thrownBy(StatusError, () => applyJsonPatch({}, many));
   t.equal(e.code, 413);
   t.equal(e.message, `Request entity too large: The allowed maximum operations in a JSON patch is 10000, got 10001`);
   // 10000 copies of a large document: bounded work, and the copy budget stops exponential growth
   const big = { spec: { blob: 'x'.repeat(100_000) } };
   const copies = Array.from({ length: 10_000 }, (_, i) => ({ op: 'copy', from: '/spec/blob', path: `/spec/c${i}` }));
-  const e2 = err(() => applyJsonPatch(big, copies));
+  const e2 = thrownBy(StatusError, () => applyJsonPatch(big, copies));
   t.equal(e2.code, 422);
   t.match(e2.details?.causes?.[0]?.message, /copy operations would add more than 10485760 bytes/);
   const doubling = Array.from({ length: 40 }, (_, i) => ({ op: 'copy', from: '/a', path: `/a/k${i}` }));
-  t.equal(err(() => applyJsonPatch({ a: { seed: 'y'.repeat(1000) } }, doubling)).code, 422);
+  t.equal(thrownBy(StatusError, () => applyJsonPatch({ a: { seed: 'y'.repeat(1000) } }, doubling)).code, 422);
   const moves = Array.from({ length: 10_000 }, (_, i) => ({ op: 'move', from: i % 2 ? '/b' : '/a', path: i % 2 ? '/a' : '/b' }));
   const r = applyJsonPatch({ a: { blob: 'z'.repeat(1_000_000) } }, moves) as Record<string, unknown>;
   t.same(Object.keys(r), ['a'], '10000 moves of a big value stay cheap');
@@ -131,5 +123,5 @@ t.test('limits', async (t) => {
 t.test('root operations', async (t) => {
   t.same(applyJsonPatch({ a: 1 }, [{ op: 'replace', path: '', value: { b: 2 } }]), { b: 2 });
   t.same(applyJsonPatch({ a: 1 }, [{ op: 'test', path: '', value: { a: 1 } }]), { a: 1 });
-  t.equal(err(() => applyJsonPatch({ a: 1 }, [{ op: 'test', path: '', value: { a: 2 } }])).code, 422);
+  t.equal(thrownBy(StatusError, () => applyJsonPatch({ a: 1 }, [{ op: 'test', path: '', value: { a: 2 } }])).code, 422);
 });

@@ -1,16 +1,8 @@
 import t from 'tap';
 import { parseLabelSelector, labelSelectorFromMeta } from '../../src/apimachinery/label-selector.js';
 import { StatusError } from '../../src/apimachinery/status-error.js';
+import { thrownBy } from '../helpers/thrown.js';
 
-function err(fn: () => unknown): StatusError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof StatusError) return e;
-    throw e;
-  }
-  throw new Error('expected a StatusError');
-}
 
 const nameRegex =
   "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
@@ -83,7 +75,7 @@ t.test('errors: upstream messages, 400', async (t) => {
     ['a/', `unable to parse requirement: <nil>: Invalid value: "a/": name part must be non-empty; ${nameRegex}`],
   ];
   for (const [input, message] of cases) {
-    const e = err(() => parseLabelSelector(input));
+    const e = thrownBy(StatusError, () => parseLabelSelector(input));
     t.equal(e.code, 400, input);
     t.equal(e.reason, 'BadRequest', input);
     t.equal(e.message, message, JSON.stringify(input));
@@ -143,7 +135,7 @@ t.test('requirements are exposed sorted by key', async (t) => {
 t.test('NUL bytes behave as in the upstream byte lexer', async (t) => {
   // a NUL where a token starts reads as the end of the input; inside an identifier it only ends the identifier
   t.equal(parseLabelSelector('x \u0000,garbage ((').toString(), 'x');
-  t.equal(err(() => parseLabelSelector('x=a\u0000b')).message, "found 'b', expected: ',' or 'end of string'");
+  t.equal(thrownBy(StatusError, () => parseLabelSelector('x=a\u0000b')).message, "found 'b', expected: ',' or 'end of string'");
 });
 
 t.test('labelSelectorFromMeta', async (t) => {
@@ -166,24 +158,24 @@ t.test('labelSelectorFromMeta', async (t) => {
   t.equal(labelSelectorFromMeta(null).matches({}), false);
   t.equal(labelSelectorFromMeta(undefined).empty, false);
   t.equal(
-    err(() => labelSelectorFromMeta({ matchExpressions: [{ key: 'a', operator: 'Gt' as 'In', values: ['1'] }] })).message,
+    thrownBy(StatusError, () => labelSelectorFromMeta({ matchExpressions: [{ key: 'a', operator: 'Gt' as 'In', values: ['1'] }] })).message,
     '"Gt" is not a valid label selector operator',
   );
   t.equal(
-    err(() => labelSelectorFromMeta({ matchExpressions: [{ key: 'a', operator: 'In', values: [] }] })).message,
+    thrownBy(StatusError, () => labelSelectorFromMeta({ matchExpressions: [{ key: 'a', operator: 'In', values: [] }] })).message,
     "values: Invalid value: []: for 'in', 'notin' operators, values set can't be empty",
   );
   t.equal(
-    err(() => labelSelectorFromMeta({ matchExpressions: [{ key: 'a', operator: 'Exists', values: ['x'] }] })).message,
+    thrownBy(StatusError, () => labelSelectorFromMeta({ matchExpressions: [{ key: 'a', operator: 'Exists', values: ['x'] }] })).message,
     `values: Invalid value: ["x"]: values set must be empty for exists and does not exist`,
   );
-  t.equal(err(() => labelSelectorFromMeta({ matchLabels: { 'bad key': 'v' } })).code, 400);
+  t.equal(thrownBy(StatusError, () => labelSelectorFromMeta({ matchLabels: { 'bad key': 'v' } })).code, 400);
 });
 
 t.test('huge and hostile inputs', async (t) => {
   const many = Array.from({ length: 20_000 }, (_, i) => `k${i}=v${i}`).join(',');
   t.equal(parseLabelSelector(many).requirements.length, 20_000);
-  t.equal(err(() => parseLabelSelector('x in ('.repeat(10_000))).code, 400);
-  t.equal(err(() => parseLabelSelector('('.repeat(100_000))).code, 400);
-  t.match(err(() => parseLabelSelector('a'.repeat(1_000_000))).message, /name part must be no more than 63 characters/);
+  t.equal(thrownBy(StatusError, () => parseLabelSelector('x in ('.repeat(10_000))).code, 400);
+  t.equal(thrownBy(StatusError, () => parseLabelSelector('('.repeat(100_000))).code, 400);
+  t.match(thrownBy(StatusError, () => parseLabelSelector('a'.repeat(1_000_000))).message, /name part must be no more than 63 characters/);
 });

@@ -1,16 +1,8 @@
 import t from 'tap';
 import { applyMergePatch, mergePatch } from '../../src/apimachinery/merge-patch.js';
 import { StatusError } from '../../src/apimachinery/status-error.js';
+import { thrownBy } from '../helpers/thrown.js';
 
-function err(fn: () => unknown): StatusError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof StatusError) return e;
-    throw e;
-  }
-  throw new Error('expected a StatusError');
-}
 
 t.test('RFC 7386 appendix A examples', async (t) => {
   const cases: [unknown, unknown, unknown][] = [
@@ -68,9 +60,9 @@ t.test('hostile keys and values', async (t) => {
 
 t.test('kube-apiserver refuses non-object patches and documents', async (t) => {
   for (const p of [[], ['a'], 'x', 1, null, true]) {
-    const e = err(() => applyMergePatch({ a: 1 }, p));
+    const e = thrownBy(StatusError, () => applyMergePatch({ a: 1 }, p));
     t.equal(e.code, 400);
     t.equal(e.message, 'Invalid JSON Patch');
   }
-  t.equal(err(() => applyMergePatch([], {})).message, 'Invalid JSON Document');
+  t.equal(thrownBy(StatusError, () => applyMergePatch([], {})).message, 'Invalid JSON Document');
 });

@@ -1,16 +1,8 @@
 import t from 'tap';
 import { decodeBody, decodeObjectBody } from '../../src/apimachinery/request-body.js';
 import { StatusError } from '../../src/apimachinery/status-error.js';
+import { thrownBy } from '../helpers/thrown.js';
 
-function err(fn: () => unknown): StatusError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof StatusError) return e;
-    throw e;
-  }
-  throw new Error('expected a StatusError');
-}
 
 t.test('JSON values agree with JSON.parse', async (t) => {
   const docs = [
@@ -91,7 +83,7 @@ t.test('JSON syntax errors: 400 naming the problem and the position', async (t) 
     ['{"a":\ud83d\ude00}', "json parse error: invalid character '\ud83d\ude00' looking for beginning of value (line 1, column 6)"],
   ];
   for (const [d, message] of cases) {
-    const e = err(() => decodeBody(d, 'json'));
+    const e = thrownBy(StatusError, () => decodeBody(d, 'json'));
     t.equal(e.code, 400, JSON.stringify(d));
     t.equal(e.message, message, JSON.stringify(d));
   }
@@ -100,15 +92,15 @@ t.test('JSON syntax errors: 400 naming the problem and the position', async (t) 
 t.test('deep nesting is a 400, never a stack overflow', async (t) => {
   for (const [open, close] of [['[', ']'], ['{"a":', '}']]) {
     const deep = open.repeat(10_000) + close.repeat(10_000);
-    const e = err(() => decodeBody(deep, 'json'));
+    const e = thrownBy(StatusError, () => decodeBody(deep, 'json'));
     t.equal(e.code, 400);
     t.match(e.message, /^json parse error: exceeded max depth of 1000 \(line 1, column \d+\)$/);
     const veryDeep = open.repeat(1_000_000);
-    t.equal(err(() => decodeBody(veryDeep, 'json')).code, 400);
+    t.equal(thrownBy(StatusError, () => decodeBody(veryDeep, 'json')).code, 400);
   }
   const ok = '['.repeat(1000) + ']'.repeat(1000);
   t.ok(Array.isArray(decodeBody(ok, 'json').value), '1000 levels are fine');
-  t.equal(err(() => decodeBody('['.repeat(1001) + ']'.repeat(1001), 'json')).code, 400);
+  t.equal(thrownBy(StatusError, () => decodeBody('['.repeat(1001) + ']'.repeat(1001), 'json')).code, 400);
   t.ok(decodeBody('['.repeat(5000) + ']'.repeat(5000), 'json', { maxDepth: 10_000 }).value, 'depth is configurable');
 });
 
@@ -159,7 +151,7 @@ t.test('YAML that is JSON takes the JSON path, with the same results', async (t)
   t.same(decodeBody(' {"a": [1, {"b": null}], "a": 2}', 'yaml'), { value: { a: 2 }, duplicateFields: ['a'] });
   t.same(decodeBody('{a: 1, b: [x, z]}', 'yaml').value, { a: 1, b: ['x', 'z'] }, 'flow YAML still parses');
   t.same(decodeBody('[1, 2]', 'yaml').value, [1, 2]);
-  const e = err(() => decodeBody('['.repeat(5000) + ']'.repeat(5000), 'yaml'));
+  const e = thrownBy(StatusError, () => decodeBody('['.repeat(5000) + ']'.repeat(5000), 'yaml'));
   t.equal(e.code, 400);
   t.equal(e.message, 'yaml parse error: exceeded max depth of 1000');
   const big = JSON.stringify({ items: Array.from({ length: 20_000 }, (_, i) => ({ name: `n${i}`, v: i })) });
@@ -193,7 +185,7 @@ t.test('YAML errors and hostile documents: 400s', async (t) => {
     ['\t- x', /^yaml parse error: /],
   ];
   for (const [d, re] of cases) {
-    const e = err(() => decodeBody(d, 'yaml'));
+    const e = thrownBy(StatusError, () => decodeBody(d, 'yaml'));
     t.equal(e.code, 400, JSON.stringify(d));
     t.match(e.message, re, JSON.stringify(d));
   }
@@ -202,16 +194,16 @@ t.test('YAML errors and hostile documents: 400s', async (t) => {
   for (const [p, c] of [['a', 'b'], ['b', 'c'], ['c', 'd'], ['d', 'e'], ['e', 'f'], ['f', 'g'], ['g', 'h']]) {
     lol += `${c}: &${c} [${Array(9).fill(`*${p}`).join(',')}]\n`;
   }
-  const e = err(() => decodeBody(lol, 'yaml'));
+  const e = thrownBy(StatusError, () => decodeBody(lol, 'yaml'));
   t.equal(e.code, 400);
   t.match(e.message, /resource exhaustion/);
   // deep nesting, flow and block style
-  t.equal(err(() => decodeBody('['.repeat(10_000) + ']'.repeat(10_000), 'yaml')).code, 400);
+  t.equal(thrownBy(StatusError, () => decodeBody('['.repeat(10_000) + ']'.repeat(10_000), 'yaml')).code, 400);
   let block = '';
   for (let i = 0; i < 1100; i++) block += `${' '.repeat(i)}a:\n`;
-  t.equal(err(() => decodeBody(block, 'yaml')).code, 400);
+  t.equal(thrownBy(StatusError, () => decodeBody(block, 'yaml')).code, 400);
   // a self-referencing alias cannot loop forever
-  const cyc = err(() => decodeBody('a: &x [*x]\n', 'yaml'));
+  const cyc = thrownBy(StatusError, () => decodeBody('a: &x [*x]\n', 'yaml'));
   t.equal(cyc.code, 400);
 });
 
@@ -227,7 +219,7 @@ t.test('decodeObjectBody', async (t) => {
     ['- a', 'yaml', 'the request body must be a YAML object, not an array'],
   ];
   for (const [d, type, message] of cases) {
-    const e = err(() => decodeObjectBody(d, type));
+    const e = thrownBy(StatusError, () => decodeObjectBody(d, type));
     t.equal(e.code, 400);
     t.equal(e.message, message, d);
   }

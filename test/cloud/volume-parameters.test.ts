@@ -1,16 +1,8 @@
 import t from 'tap';
 import { CloudError } from '../../src/cloud/cloud-error.js';
+import { thrownBy } from '../helpers/thrown.js';
 import { parseEbsParameters, parseHostPathParameters, parsePdParameters } from '../../src/cloud/volume-parameters.js';
 
-function failure(fn: () => unknown): CloudError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof CloudError) return e;
-    throw e;
-  }
-  throw new Error('expected a CloudError');
-}
 
 t.test('EBS parameters', async (t) => {
   const ok: Array<[Record<string, string>, number, unknown]> = [
@@ -53,7 +45,7 @@ t.test('EBS parameters', async (t) => {
     [{ encrypted: 'false', kmsKeyId: 'k' }, /needs encryption/],
   ];
   for (const [params, pattern] of bad) {
-    const err = failure(() => parseEbsParameters(params, 10));
+    const err = thrownBy(CloudError, () => parseEbsParameters(params, 10));
     t.equal(err.code, 'InvalidParameter');
     t.equal(err.retryable, false);
     t.match(err.message, pattern, JSON.stringify(params));
@@ -69,7 +61,7 @@ t.test('GCE PD parameters', async (t) => {
     [{ 'replication-type': 'regional-pd' }, /only "none"/],
     [{ iops: '1' }, /unknown StorageClass parameter "iops" for GCE PD/],
   ] as Array<[Record<string, string>, RegExp]>) {
-    const err = failure(() => parsePdParameters(params));
+    const err = thrownBy(CloudError, () => parsePdParameters(params));
     t.equal(err.code, 'InvalidParameter');
     t.match(err.message, pattern);
   }
@@ -77,5 +69,5 @@ t.test('GCE PD parameters', async (t) => {
 
 t.test('hostpath parameters: only a file system type', async (t) => {
   t.doesNotThrow(() => parseHostPathParameters({ fsType: 'ext4' }));
-  t.match(failure(() => parseHostPathParameters({ zone: 'a' })).message, /unknown StorageClass parameter "zone" for hostpath/);
+  t.match(thrownBy(CloudError, () => parseHostPathParameters({ zone: 'a' })).message, /unknown StorageClass parameter "zone" for hostpath/);
 });
