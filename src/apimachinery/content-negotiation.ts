@@ -70,7 +70,23 @@ export function echoParams(r: MediaRange): string {
   return ['application/json', ...Object.entries(r.params).map(([k, v]) => `${k}=${v}`)].join(';');
 }
 
+// Clients send the same few Accept headers over and over: answers are remembered (frozen) per header and target.
+const MEMO_SIZE = 256;
+const MEMO_MAX_ACCEPT = 1024;
+const memo = new Map<string, Negotiated>();
+
 export function negotiate(accept: string | undefined, target: NegotiationTarget): Negotiated {
+  if (accept !== undefined && accept.length > MEMO_MAX_ACCEPT) return negotiateUncached(accept, target);
+  const key = `${target.transforms.join(',')}|${target.yaml !== false}|${accept ?? ''}`;
+  const known = memo.get(key);
+  if (known) return known;
+  const negotiated = Object.freeze(negotiateUncached(accept, target));
+  if (memo.size >= MEMO_SIZE) memo.delete(memo.keys().next().value!);
+  memo.set(key, negotiated);
+  return negotiated;
+}
+
+function negotiateUncached(accept: string | undefined, target: NegotiationTarget): Negotiated {
   const ranges = parseAccept(accept);
   if (ranges.length === 0) return { format: 'json', contentType: JSON_TYPE };
   for (const r of ranges) {

@@ -112,9 +112,32 @@ function listOptionsDecode(query: URLSearchParams): boolean {
   }
 }
 
+// One request is looked at by authorization, the in-flight limit, routing and the metrics, each through
+// parseRequestInfo: the parse of the default prefixes is remembered per method and URL (a few hundred recent ones,
+// oldest dropped first) and shared, frozen, by those callers.
+const MEMO_SIZE = 512;
+const MEMO_MAX_URL = 2048;
+const memo = new Map<string, RequestInfo>();
+const DEFAULT_PREFIXES = new Set(['api', 'apis']);
+const DEFAULT_GROUPLESS = new Set(['api']);
+
+/** What a request is about; the answer is frozen (it may be shared with other callers for the same request). */
 export function parseRequestInfo(method: string, url: string, opts: RequestInfoOptions = {}): RequestInfo {
-  const apiPrefixes = new Set(opts.apiPrefixes ?? ['api', 'apis']);
-  const groupless = new Set(opts.grouplessApiPrefixes ?? ['api']);
+  if (opts.apiPrefixes || opts.grouplessApiPrefixes || url.length > MEMO_MAX_URL) return Object.freeze(parse(method, url, opts));
+  const key = `${method} ${url}`;
+  const known = memo.get(key);
+  if (known) return known;
+  const info = parse(method, url, opts);
+  Object.freeze(info.parts);
+  Object.freeze(info);
+  if (memo.size >= MEMO_SIZE) memo.delete(memo.keys().next().value!);
+  memo.set(key, info);
+  return info;
+}
+
+function parse(method: string, url: string, opts: RequestInfoOptions): RequestInfo {
+  const apiPrefixes = opts.apiPrefixes ? new Set(opts.apiPrefixes) : DEFAULT_PREFIXES;
+  const groupless = opts.grouplessApiPrefixes ? new Set(opts.grouplessApiPrefixes) : DEFAULT_GROUPLESS;
   const { rawPath, query } = splitUrl(url);
   const path = decodePath(rawPath);
 

@@ -17,6 +17,9 @@ import type { LogLevel } from '../config.js';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
+/** Levels at which the per-request line is written (below them its fields are not even gathered). */
+const LOGS_INFO = new Set(['trace', 'debug', 'info']);
+
 /** Paths that answer without credentials, as kube-apiserver's do (kubelet probes carry none). */
 const ANONYMOUS_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
 
@@ -172,6 +175,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     const started = (req as FastifyRequest & { startedAt?: bigint }).startedAt;
     const latencyMs = started ? Number(process.hrtime.bigint() - started) / 1e6 : undefined;
     requestMetrics?.observe(req.method, req.url, reply.statusCode, latencyMs);
+    if (!LOGS_INFO.has(req.log.level)) return;
     req.log.info(
       {
         user: req.user?.username,

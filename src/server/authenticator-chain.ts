@@ -10,9 +10,10 @@ import type { UserInfo } from '../apimachinery/user-info.js';
 import type { Authenticator } from './app.js';
 import {
   DEFAULT_REQUEST_HEADER_NAMES,
+  IdentityHeaderMatcher,
   stripAuthenticationHeaders,
   type RequestHeaderAuthenticator,
-  type RequestHeaderNames,
+  type RequestHeaderConfig,
 } from './requestheader-authenticator.js';
 import { bearerToken, type TokenReviewAuthenticator } from './token-authenticator.js';
 import { peerChain, type X509Authenticator } from './x509-authenticator.js';
@@ -35,11 +36,19 @@ function chainOf(req: FastifyRequest): X509Certificate[] {
 }
 
 export class DelegatingAuthenticator implements Authenticator {
+  private readonly defaultMatcher = new IdentityHeaderMatcher([DEFAULT_REQUEST_HEADER_NAMES]);
+  private matcher: { config: RequestHeaderConfig; matcher: IdentityHeaderMatcher } | undefined;
+
   constructor(private readonly parts: AuthenticatorChainParts) {}
 
-  private headerNames(): RequestHeaderNames[] {
+  /** The identity headers of the current front-proxy configuration and the defaults (rebuilt when it is reloaded). */
+  private headerNames(): IdentityHeaderMatcher {
     const config = this.parts.requestHeader?.config();
-    return config ? [config, DEFAULT_REQUEST_HEADER_NAMES] : [DEFAULT_REQUEST_HEADER_NAMES];
+    if (!config) return this.defaultMatcher;
+    if (this.matcher?.config !== config) {
+      this.matcher = { config, matcher: new IdentityHeaderMatcher([config, DEFAULT_REQUEST_HEADER_NAMES]) };
+    }
+    return this.matcher.matcher;
   }
 
   /**

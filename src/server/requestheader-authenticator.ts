@@ -6,7 +6,7 @@
 import type { X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { UserInfo } from '../apimachinery/user-info.js';
-import { subjectFields, verifyChain } from './x509-authenticator.js';
+import { subjectOf, verifyChain } from './x509-authenticator.js';
 
 export interface RequestHeaderNames {
   usernameHeaders: string[];
@@ -78,24 +78,47 @@ export function userFromHeaders(rawHeaders: readonly string[], names: RequestHea
   return user;
 }
 
-function isAuthenticationHeader(lowerName: string, names: RequestHeaderNames[]): boolean {
-  for (const n of names) {
-    for (const h of [...n.usernameHeaders, ...n.uidHeaders, ...n.groupHeaders]) if (lowerName === h.toLowerCase()) return true;
-    for (const p of n.extraHeaderPrefixes) if (lowerName.startsWith(p.toLowerCase())) return true;
+/** Which (lowercase) header names carry an identity under the given namings: built once per naming, not per request. */
+export class IdentityHeaderMatcher {
+  private readonly exact = new Set<string>();
+  private readonly prefixes: string[] = [];
+
+  constructor(names: readonly RequestHeaderNames[]) {
+    for (const n of names) {
+      for (const h of [...n.usernameHeaders, ...n.uidHeaders, ...n.groupHeaders]) this.exact.add(h.toLowerCase());
+      for (const p of n.extraHeaderPrefixes) this.prefixes.push(p.toLowerCase());
+    }
   }
-  return false;
+
+  matches(lowerName: string): boolean {
+    if (this.exact.has(lowerName)) return true;
+    for (const p of this.prefixes) if (lowerName.startsWith(p)) return true;
+    return false;
+  }
 }
 
 /**
  * Removes the identity headers (of every given naming) from the request, in `headers` and in `rawHeaders`, so no
  * handler, log or proxy after authentication can see or trust them.
  */
-export function stripAuthenticationHeaders(req: Pick<IncomingMessage, 'headers' | 'rawHeaders'>, names: RequestHeaderNames[]): void {
-  for (const k of Object.keys(req.headers)) if (isAuthenticationHeader(k, names)) delete req.headers[k];
+export function stripAuthenticationHeaders(
+  req: Pick<IncomingMessage, 'headers' | 'rawHeaders'>,
+  names: readonly RequestHeaderNames[] | IdentityHeaderMatcher,
+): void {
+  const matcher = names instanceof IdentityHeaderMatcher ? names : new IdentityHeaderMatcher(names);
+  let found = false;
+  // `headers` keys are already lowercase; most requests carry no identity header and are left untouched.
+  for (const k in req.headers) {
+    if (matcher.matches(k)) {
+      delete req.headers[k];
+      found = true;
+    }
+  }
+  if (!found) return;
   const raw = req.rawHeaders;
   let w = 0;
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    if (isAuthenticationHeader(raw[i].toLowerCase(), names)) continue;
+    if (matcher.matches(raw[i].toLowerCase())) continue;
     raw[w++] = raw[i];
     raw[w++] = raw[i + 1];
   }
@@ -125,7 +148,7 @@ export class RequestHeaderAuthenticator {
   authenticate(chain: X509Certificate[], rawHeaders: readonly string[], now = new Date()): RequestHeaderOutcome {
     const config = this.current; // one snapshot per request, as upstream's NewSecure takes
     if (!config || !verifyChain(chain, config.roots, now)) return { kind: 'none' };
-    const cn = subjectFields(chain[0].subject).cn ?? '';
+    const cn = subjectOf(chain[0]).cn ?? '';
     if (config.allowedNames.length > 0 && !config.allowedNames.includes(cn)) {
       return { kind: 'rejected', reason: `x509: subject with cn=${cn} is not in the allowed list` };
     }

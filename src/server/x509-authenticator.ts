@@ -92,6 +92,15 @@ export function subjectFields(subject: string): { cn?: string; o: string[] } {
   return { cn, o };
 }
 
+const subjects = new WeakMap<X509Certificate, { cn?: string; o: string[] }>();
+
+/** The CN and Os of a certificate, read once per certificate (reading `subject` crosses into native code). */
+export function subjectOf(cert: X509Certificate): { cn?: string; o: string[] } {
+  let fields = subjects.get(cert);
+  if (!fields) subjects.set(cert, (fields = subjectFields(cert.subject)));
+  return fields;
+}
+
 export class X509Authenticator {
   constructor(private roots: X509Certificate[]) {}
 
@@ -102,7 +111,7 @@ export class X509Authenticator {
   /** The identity of a verified client certificate, or undefined (no certificate, or not from our CAs). */
   authenticate(chain: X509Certificate[], now = new Date()): UserInfo | undefined {
     if (!verifyChain(chain, this.roots, now)) return undefined;
-    const { cn, o } = subjectFields(chain[0].subject);
+    const { cn, o } = subjectOf(chain[0]);
     if (!cn) return undefined;
     return { username: cn, groups: [...o, 'system:authenticated'] };
   }
