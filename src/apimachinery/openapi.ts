@@ -5,6 +5,7 @@
 
 import { createHash } from 'node:crypto';
 import { groupVersionPath, type ResourceDefinition } from './resource-definition.js';
+import { openApiPatchExtensions } from './strategic-merge-patch.js';
 
 type Json = Record<string, unknown>;
 
@@ -155,7 +156,9 @@ function describeMetadata(ref: (name: string) => string, description: string): J
 }
 
 function kindSchema(def: ResourceDefinition, ref: (name: string) => string, v2: boolean): Json {
-  const schema = structuredClone(def.schema) as Json;
+  // Lists the server merges in a strategic merge patch carry x-kubernetes-patch-strategy/-merge-key, which is what
+  // kubectl's client-side apply reads to build its patch: both sides then treat every list alike.
+  const schema = structuredClone(openApiPatchExtensions(def.schema)) as Json;
   const props = (schema.properties ?? {}) as Record<string, Json>;
   const metaDesc = (props.metadata?.description as string | undefined) ?? "Standard object's metadata.";
   props.metadata = v2 ? { $ref: ref(`${META}.ObjectMeta`), description: metaDesc } : describeMetadata(ref, metaDesc);
@@ -199,14 +202,14 @@ function metaSchemas(ref: (name: string) => string): Record<string, Json> {
         creationTimestamp: { ...str('CreationTimestamp is a timestamp representing the server time when this object was created.'), format: 'date-time' },
         deletionGracePeriodSeconds: { type: 'integer', format: 'int64', description: 'Number of seconds allowed for this object to gracefully terminate before it will be removed from the system.' },
         deletionTimestamp: { ...str('DeletionTimestamp is RFC 3339 date and time at which this resource will be deleted.'), format: 'date-time' },
-        finalizers: { type: 'array', items: { type: 'string' }, description: 'Must be empty before the object is deleted from the registry.', 'x-kubernetes-list-type': 'set' },
+        finalizers: { type: 'array', items: { type: 'string' }, description: 'Must be empty before the object is deleted from the registry.', 'x-kubernetes-list-type': 'set', 'x-kubernetes-patch-strategy': 'merge' },
         generateName: str('GenerateName is an optional prefix, used by the server, to generate a unique name ONLY IF the Name field has not been provided.'),
         generation: { type: 'integer', format: 'int64', description: 'A sequence number representing a specific generation of the desired state.' },
         labels: { type: 'object', additionalProperties: { type: 'string' }, description: 'Map of string keys and values that can be used to organize and categorize (scope and select) objects.' },
         managedFields: { type: 'array', items: { $ref: ref(`${META}.ManagedFieldsEntry`) }, description: 'ManagedFields maps workflow-id and version to the set of fields that are managed by that workflow.' },
         name: str('Name must be unique within a namespace.'),
         namespace: str('Namespace defines the space within which each name must be unique.'),
-        ownerReferences: { type: 'array', items: { $ref: ref(`${META}.OwnerReference`) }, description: 'List of objects depended by this object.', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['uid'] },
+        ownerReferences: { type: 'array', items: { $ref: ref(`${META}.OwnerReference`) }, description: 'List of objects depended by this object.', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['uid'], 'x-kubernetes-patch-merge-key': 'uid', 'x-kubernetes-patch-strategy': 'merge' },
         resourceVersion: str('An opaque value that represents the internal version of this object.'),
         selfLink: str('Deprecated: selfLink is a legacy read-only field that is no longer populated by the system.'),
         uid: str('UID is the unique in time and space value for this object.'),

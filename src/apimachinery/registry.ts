@@ -28,6 +28,7 @@ import { validateObjectMeta, validateObjectMetaUpdate, generateName } from './ob
 import { objectMetaFields, pruneUnknownFields } from './prune.js';
 import { applyMergePatch } from './merge-patch.js';
 import { applyJsonPatch } from './json-patch.js';
+import { applyStrategicMergePatch, goString } from './strategic-merge-patch.js';
 import type { JsonSchema } from './json-schema.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
@@ -72,7 +73,7 @@ export interface UpdateRequest extends WriteOptions, ObjectTarget {
   subresource?: string;
 }
 
-export type PatchType = 'json' | 'merge';
+export type PatchType = 'json' | 'merge' | 'strategic';
 
 export interface PatchRequest extends UpdateRequest {
   patchType: PatchType;
@@ -360,7 +361,8 @@ export class Registry {
     return this.writeUpdate(def, gr, req, (current) => {
       let patched: unknown;
       try {
-        patched = req.patchType === 'json' ? applyJsonPatch(clone(current), req.patch) : applyMergePatch(clone(current), req.patch);
+        if (req.patchType === 'strategic') patched = applyStrategicMergePatch(clone(current), req.patch, def.schema);
+        else patched = req.patchType === 'json' ? applyJsonPatch(clone(current), req.patch) : applyMergePatch(clone(current), req.patch);
       } catch (err) {
         if (err instanceof StatusError) throw err;
         throw StatusError.invalid({ group: '', kind: '' }, '', [
@@ -371,14 +373,16 @@ export class Registry {
         throw StatusError.badRequest('the patch produced an object that is not a JSON object');
       }
       // patch.go: the patched object must decode; then the patch's own strict errors come before the object's.
+      // (applyPatchToObject shows a strategic patch's errors against the patch map, printed by Go's %+v.)
+      const shown = req.patchType === 'strategic' ? goString(req.patch ?? {}) : JSON.stringify(patched);
       const decodeError = isObject(patched.metadata) ? objectMetaDecodeError(patched.metadata) : undefined;
       if (decodeError) {
-        throw StatusError.invalid({ group: '', kind: '' }, '', [fieldErrors.invalid('patch', JSON.stringify(patched), decodeError)]);
+        throw StatusError.invalid({ group: '', kind: '' }, '', [fieldErrors.invalid('patch', shown, decodeError)]);
       }
       const problems = [...(req.patchStrictErrors ?? []), ...this.unknownFields(def, patched)];
       if (problems.length && req.fieldValidation === 'Strict') {
         throw StatusError.invalid({ group: '', kind: '' }, '', [
-          fieldErrors.invalid('patch', JSON.stringify(patched), `strict decoding error: ${problems.join(', ')}`),
+          fieldErrors.invalid('patch', shown, `strict decoding error: ${problems.join(', ')}`),
         ]);
       }
       if (req.fieldValidation === 'Warn') req.warnings?.push(...problems);

@@ -1,6 +1,7 @@
-// PATCH …/<plural>/<name>[/status]: application/json-patch+json, application/merge-patch+json and server-side apply
-// (application/apply-patch+yaml). Strategic merge is refused with 415, as kube-apiserver refuses it for custom
-// resources (and OpenAPI does not list it, so kubectl's client-side apply sends merge patches).
+// PATCH …/<plural>/<name>[/status]: application/json-patch+json, application/merge-patch+json,
+// application/strategic-merge-patch+json (driven by the kind's schema, as a native aggregated server accepts it for
+// its own types; see strategic-merge-patch.ts) and server-side apply (application/apply-patch+yaml). The order is
+// upstream's supportedTypes (handlers/patch.go), which the 415 message and OpenAPI's consumes list.
 import { StatusError, fieldErrors } from '../status-error.js';
 import type { PatchType } from '../registry.js';
 import { decodeBody } from '../request-body.js';
@@ -21,6 +22,7 @@ import type { FieldValidation } from '../registry.js';
 export const PATCH_TYPES: Record<string, PatchType> = {
   'application/json-patch+json': 'json',
   'application/merge-patch+json': 'merge',
+  'application/strategic-merge-patch+json': 'strategic',
 };
 
 export const APPLY_PATCH_TYPE = 'application/apply-patch+yaml';
