@@ -3,6 +3,7 @@
 // selectable fields are the events strategy's ToSelectableFields; columns those of `kubectl get events`.
 
 import type { KubeObject, ResourceDefinition } from '../apimachinery/resource-definition.js';
+import { textOrEmpty } from '../apimachinery/table-cells.js';
 import { fieldErrors, type FieldError } from '../apimachinery/status-error.js';
 import { isDNS1123Subdomain, isQualifiedName } from '../apimachinery/object-meta-validation.js';
 import { objectReference, objectSchema } from './schema-parts.js';
@@ -104,11 +105,9 @@ function prepare(o: KubeObject): void {
   if (!e.lastTimestamp && !e.eventTime) e.lastTimestamp = e.firstTimestamp ?? null;
 }
 
-const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-
 function lastSeen(o: KubeObject): string {
   const e = view(o);
-  return str(e.lastTimestamp) || str(e.series?.lastObservedTime) || str(e.eventTime) || str(o.metadata.creationTimestamp);
+  return textOrEmpty(e.lastTimestamp) || textOrEmpty(e.series?.lastObservedTime) || textOrEmpty(e.eventTime) || textOrEmpty(o.metadata.creationTimestamp);
 }
 
 export const eventDefinition: ResourceDefinition = {
@@ -132,16 +131,16 @@ export const eventDefinition: ResourceDefinition = {
   nameColumnLastAndWide: true,
   columns: [
     { name: 'Last Seen', type: 'date', description: 'The time at which the most recent occurrence of this event was recorded.', priority: 0, cell: lastSeen },
-    { name: 'Type', type: 'string', description: 'Type of this event (Normal, Warning), new types could be added in the future', priority: 0, cell: (o) => str(view(o).type) },
-    { name: 'Reason', type: 'string', description: "This should be a short, machine understandable string that gives the reason for the transition into the object's current status.", priority: 0, cell: (o) => str(view(o).reason) },
+    { name: 'Type', type: 'string', description: 'Type of this event (Normal, Warning), new types could be added in the future', priority: 0, cell: (o) => textOrEmpty(view(o).type) },
+    { name: 'Reason', type: 'string', description: "This should be a short, machine understandable string that gives the reason for the transition into the object's current status.", priority: 0, cell: (o) => textOrEmpty(view(o).reason) },
     {
       name: 'Object',
       type: 'string',
       description: 'The object that this event is about.',
       priority: 0,
-      cell: (o) => `${str(view(o).involvedObject?.kind).toLowerCase()}/${str(view(o).involvedObject?.name)}`,
+      cell: (o) => `${textOrEmpty(view(o).involvedObject?.kind).toLowerCase()}/${textOrEmpty(view(o).involvedObject?.name)}`,
     },
-    { name: 'Subobject', type: 'string', description: 'If referring to a piece of an object instead of an entire object, a JSON path to it.', priority: 1, cell: (o) => str(view(o).involvedObject?.fieldPath) },
+    { name: 'Subobject', type: 'string', description: 'If referring to a piece of an object instead of an entire object, a JSON path to it.', priority: 1, cell: (o) => textOrEmpty(view(o).involvedObject?.fieldPath) },
     {
       name: 'Source',
       type: 'string',
@@ -149,25 +148,25 @@ export const eventDefinition: ResourceDefinition = {
       priority: 1,
       cell: (o) => {
         const src = view(o).source;
-        const comp = str(src?.component) || str(view(o).reportingComponent);
+        const comp = textOrEmpty(src?.component) || textOrEmpty(view(o).reportingComponent);
         return src?.host ? `${comp}, ${src.host}` : comp;
       },
     },
-    { name: 'Message', type: 'string', description: 'A human-readable description of the status of this operation.', priority: 0, cell: (o) => str(view(o).message) },
-    { name: 'First Seen', type: 'date', description: 'The time at which the event was first recorded.', priority: 1, cell: (o) => str(view(o).firstTimestamp) || str(view(o).eventTime) },
+    { name: 'Message', type: 'string', description: 'A human-readable description of the status of this operation.', priority: 0, cell: (o) => textOrEmpty(view(o).message) },
+    { name: 'First Seen', type: 'date', description: 'The time at which the event was first recorded.', priority: 1, cell: (o) => textOrEmpty(view(o).firstTimestamp) || textOrEmpty(view(o).eventTime) },
     { name: 'Count', type: 'string', description: 'The number of times this event has occurred.', priority: 1, cell: (o) => String(view(o).series?.count ?? view(o).count ?? 1) },
   ],
   selectableFields: {
-    'involvedObject.kind': (o) => str(view(o).involvedObject?.kind),
-    'involvedObject.namespace': (o) => str(view(o).involvedObject?.namespace),
-    'involvedObject.name': (o) => str(view(o).involvedObject?.name),
-    'involvedObject.uid': (o) => str(view(o).involvedObject?.uid),
-    'involvedObject.apiVersion': (o) => str(view(o).involvedObject?.apiVersion),
-    'involvedObject.resourceVersion': (o) => str(view(o).involvedObject?.resourceVersion),
-    'involvedObject.fieldPath': (o) => str(view(o).involvedObject?.fieldPath),
-    reason: (o) => str(view(o).reason),
-    reportingComponent: (o) => str(view(o).reportingComponent),
-    source: (o) => str(view(o).source?.component) || str(view(o).reportingComponent),
-    type: (o) => str(view(o).type),
+    'involvedObject.kind': (o) => textOrEmpty(view(o).involvedObject?.kind),
+    'involvedObject.namespace': (o) => textOrEmpty(view(o).involvedObject?.namespace),
+    'involvedObject.name': (o) => textOrEmpty(view(o).involvedObject?.name),
+    'involvedObject.uid': (o) => textOrEmpty(view(o).involvedObject?.uid),
+    'involvedObject.apiVersion': (o) => textOrEmpty(view(o).involvedObject?.apiVersion),
+    'involvedObject.resourceVersion': (o) => textOrEmpty(view(o).involvedObject?.resourceVersion),
+    'involvedObject.fieldPath': (o) => textOrEmpty(view(o).involvedObject?.fieldPath),
+    reason: (o) => textOrEmpty(view(o).reason),
+    reportingComponent: (o) => textOrEmpty(view(o).reportingComponent),
+    source: (o) => textOrEmpty(view(o).source?.component) || textOrEmpty(view(o).reportingComponent),
+    type: (o) => textOrEmpty(view(o).type),
   },
 };

@@ -2,8 +2,9 @@
 // read + PUT guarded by resourceVersion). Validation of pkg/apis/coordination/validation; times are MicroTime.
 
 import type { KubeObject, ResourceDefinition } from '../apimachinery/resource-definition.js';
+import { ageColumn, textOrEmpty } from '../apimachinery/table-cells.js';
 import { fieldErrors, type FieldError } from '../apimachinery/status-error.js';
-import { AGE_DESCRIPTION, objectSchema } from './schema-parts.js';
+import { objectSchema } from './schema-parts.js';
 import { assertMicroTimes } from './micro-time.js';
 import { isObject } from './core-validation.js';
 
@@ -69,8 +70,6 @@ function decodeCheck(o: KubeObject): void {
   if (isObject(spec)) assertMicroTimes('Lease', [spec.acquireTime, spec.renewTime]);
 }
 
-const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-
 export const leaseDefinition: ResourceDefinition = {
   group: COORDINATION_GROUP,
   version: 'v1',
@@ -88,7 +87,7 @@ export const leaseDefinition: ResourceDefinition = {
     validate: validateLease,
   },
   columns: [
-    { name: 'Holder', type: 'string', description: 'holderIdentity contains the identity of the holder of a current lease.', priority: 0, cell: (o) => str(view(o).spec?.holderIdentity) },
-    { name: 'Age', type: 'date', description: AGE_DESCRIPTION, priority: 0, cell: (o) => str(o.metadata.creationTimestamp) },
+    { name: 'Holder', type: 'string', description: 'holderIdentity contains the identity of the holder of a current lease.', priority: 0, cell: (o) => textOrEmpty(view(o).spec?.holderIdentity) },
+    ageColumn,
   ],
 };

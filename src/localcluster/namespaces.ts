@@ -3,9 +3,10 @@
 // no namespace controller here to remove it, and a delete must not hang (REFERENCE §8).
 
 import type { KubeObject, ResourceDefinition } from '../apimachinery/resource-definition.js';
+import { ageColumn, textOrEmpty } from '../apimachinery/table-cells.js';
 import { fieldErrors, type FieldError } from '../apimachinery/status-error.js';
 import { isDNS1123Label } from '../apimachinery/object-meta-validation.js';
-import { AGE_DESCRIPTION, objectSchema, stringList } from './schema-parts.js';
+import { objectSchema, stringList } from './schema-parts.js';
 import { isObject } from './core-validation.js';
 
 interface NamespaceShape {
@@ -45,8 +46,6 @@ export function validateNamespace(o: KubeObject): FieldError[] {
   return isDNS1123Label(name).map((msg) => fieldErrors.invalid('metadata.name', name, msg));
 }
 
-const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-
 export const namespaceDefinition: ResourceDefinition = {
   group: '',
   version: 'v1',
@@ -70,8 +69,8 @@ export const namespaceDefinition: ResourceDefinition = {
     validate: validateNamespace,
   },
   columns: [
-    { name: 'Status', type: 'string', description: 'The status of the namespace', priority: 0, cell: (o) => str(view(o).status?.phase) },
-    { name: 'Age', type: 'date', description: AGE_DESCRIPTION, priority: 0, cell: (o) => str(o.metadata.creationTimestamp) },
+    { name: 'Status', type: 'string', description: 'The status of the namespace', priority: 0, cell: (o) => textOrEmpty(view(o).status?.phase) },
+    ageColumn,
   ],
-  selectableFields: { 'status.phase': (o) => str(view(o).status?.phase) },
+  selectableFields: { 'status.phase': (o) => textOrEmpty(view(o).status?.phase) },
 };

@@ -3,9 +3,9 @@
 // (pkg/printers/internalversion/printers.go printPersistentVolumeClaim).
 
 import type { KubeObject, ResourceDefinition } from '../apimachinery/resource-definition.js';
+import { ageColumn, textOrEmpty } from '../apimachinery/table-cells.js';
 import { fieldErrors, type FieldError } from '../apimachinery/status-error.js';
 import {
-  AGE_DESCRIPTION,
   labelSelector,
   objectSchema,
   resourceList,
@@ -209,8 +209,6 @@ export function validatePersistentVolumeClaimUpdate(obj: KubeObject, old: KubeOb
   return errs;
 }
 
-const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-
 export const persistentVolumeClaimDefinition: ResourceDefinition = {
   group: '',
   version: 'v1',
@@ -248,14 +246,14 @@ export const persistentVolumeClaimDefinition: ResourceDefinition = {
       type: 'string',
       description: 'phase represents the current phase of PersistentVolumeClaim.',
       priority: 0,
-      cell: (o) => (o.metadata.deletionTimestamp ? 'Terminating' : str(view(o).status?.phase)),
+      cell: (o) => (o.metadata.deletionTimestamp ? 'Terminating' : textOrEmpty(view(o).status?.phase)),
     },
     {
       name: 'Volume',
       type: 'string',
       description: 'volumeName is the binding reference to the PersistentVolume backing this claim.',
       priority: 0,
-      cell: (o) => str(view(o).spec?.volumeName),
+      cell: (o) => textOrEmpty(view(o).spec?.volumeName),
     },
     {
       name: 'Capacity',
@@ -285,17 +283,17 @@ export const persistentVolumeClaimDefinition: ResourceDefinition = {
       priority: 0,
       cell: (o) => view(o).spec?.volumeAttributesClassName || '<unset>',
     },
-    { name: 'Age', type: 'date', description: AGE_DESCRIPTION, priority: 0, cell: (o) => str(o.metadata.creationTimestamp) },
+    ageColumn,
     {
       name: 'VolumeMode',
       type: 'string',
       description: 'volumeMode defines what type of volume is required by the claim.',
       priority: 1,
-      cell: (o) => str(view(o).spec?.volumeMode),
+      cell: (o) => textOrEmpty(view(o).spec?.volumeMode),
     },
   ],
   selectableFields: {
-    'spec.volumeName': (o) => str(view(o).spec?.volumeName),
-    'status.phase': (o) => str(view(o).status?.phase),
+    'spec.volumeName': (o) => textOrEmpty(view(o).spec?.volumeName),
+    'status.phase': (o) => textOrEmpty(view(o).status?.phase),
   },
 };

@@ -3,9 +3,10 @@
 // `kubectl get pv`'s columns (printers.go printPersistentVolume).
 
 import type { KubeObject, ResourceDefinition } from '../apimachinery/resource-definition.js';
+import { ageColumn, textOrEmpty } from '../apimachinery/table-cells.js';
 import { fieldErrors, type FieldError } from '../apimachinery/status-error.js';
 import type { JsonSchema } from '../apimachinery/json-schema.js';
-import { AGE_DESCRIPTION, objectReference, objectSchema, resourceList, stringList, stringMap } from './schema-parts.js';
+import { objectReference, objectSchema, resourceList, stringList, stringMap } from './schema-parts.js';
 import {
   PV_PHASES,
   PV_RECLAIM_POLICIES,
@@ -53,7 +54,6 @@ export function volumeClass(o: KubeObject): string {
   return v.spec?.storageClassName ?? '';
 }
 
-const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 const obj = (description: string, properties: Record<string, JsonSchema>, required?: string[]): JsonSchema =>
   (required ? { type: 'object', description, properties, required } : { type: 'object', description, properties }) as JsonSchema;
 const s = (description: string): JsonSchema => ({ type: 'string', description });
@@ -227,8 +227,8 @@ export function persistentVolumeDefinition(clock: () => Date = () => new Date())
     columns: [
       { name: 'Capacity', type: 'string', description: "capacity is the description of the persistent volume's resources and capacity.", priority: 0, cell: (o) => quantityString(view(o).spec?.capacity?.storage) },
       { name: 'Access Modes', type: 'string', description: 'accessModes contains all ways the volume can be mounted.', priority: 0, cell: (o) => accessModesString(view(o).spec?.accessModes) },
-      { name: 'Reclaim Policy', type: 'string', description: 'persistentVolumeReclaimPolicy defines what happens to a persistent volume when released from its claim.', priority: 0, cell: (o) => str(view(o).spec?.persistentVolumeReclaimPolicy) },
-      { name: 'Status', type: 'string', description: 'phase indicates if a volume is available, bound to a claim, or released by a claim.', priority: 0, cell: (o) => (o.metadata.deletionTimestamp ? 'Terminating' : str(view(o).status?.phase)) },
+      { name: 'Reclaim Policy', type: 'string', description: 'persistentVolumeReclaimPolicy defines what happens to a persistent volume when released from its claim.', priority: 0, cell: (o) => textOrEmpty(view(o).spec?.persistentVolumeReclaimPolicy) },
+      { name: 'Status', type: 'string', description: 'phase indicates if a volume is available, bound to a claim, or released by a claim.', priority: 0, cell: (o) => (o.metadata.deletionTimestamp ? 'Terminating' : textOrEmpty(view(o).status?.phase)) },
       {
         name: 'Claim',
         type: 'string',
@@ -241,12 +241,12 @@ export function persistentVolumeDefinition(clock: () => Date = () => new Date())
       },
       { name: 'StorageClass', type: 'string', description: 'storageClassName is the name of StorageClass to which this persistent volume belongs.', priority: 0, cell: (o) => volumeClass(o) },
       { name: 'VolumeAttributesClass', type: 'string', description: 'Name of VolumeAttributesClass to which this persistent volume belongs.', priority: 0, cell: (o) => view(o).spec?.volumeAttributesClassName || '<unset>' },
-      { name: 'Reason', type: 'string', description: 'reason is a brief CamelCase string that describes any failure.', priority: 0, cell: (o) => str(view(o).status?.reason) },
-      { name: 'Age', type: 'date', description: AGE_DESCRIPTION, priority: 0, cell: (o) => str(o.metadata.creationTimestamp) },
-      { name: 'VolumeMode', type: 'string', description: 'volumeMode defines if a volume is intended to be used with a formatted filesystem or to remain in raw block state.', priority: 1, cell: (o) => str(view(o).spec?.volumeMode) },
+      { name: 'Reason', type: 'string', description: 'reason is a brief CamelCase string that describes any failure.', priority: 0, cell: (o) => textOrEmpty(view(o).status?.reason) },
+      ageColumn,
+      { name: 'VolumeMode', type: 'string', description: 'volumeMode defines if a volume is intended to be used with a formatted filesystem or to remain in raw block state.', priority: 1, cell: (o) => textOrEmpty(view(o).spec?.volumeMode) },
     ],
     selectableFields: {
-      'status.phase': (o) => str(view(o).status?.phase),
+      'status.phase': (o) => textOrEmpty(view(o).status?.phase),
     },
   };
 }

@@ -2,9 +2,8 @@
 // "Used By" and fails outright when the list does. Nothing runs pods here; the schema keeps spec and status as given.
 
 import type { KubeObject, ResourceDefinition } from '../apimachinery/resource-definition.js';
-import { AGE_DESCRIPTION, objectSchema } from './schema-parts.js';
-
-const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+import { ageColumn, textOrEmpty } from '../apimachinery/table-cells.js';
+import { objectSchema } from './schema-parts.js';
 
 export const podDefinition: ResourceDefinition = {
   group: '',
@@ -28,8 +27,8 @@ export const podDefinition: ResourceDefinition = {
       type: 'string',
       description: 'The phase of the pod.',
       priority: 0,
-      cell: (o: KubeObject) => str((o as { status?: { phase?: string } }).status?.phase) || 'Pending',
+      cell: (o: KubeObject) => textOrEmpty((o as { status?: { phase?: string } }).status?.phase) || 'Pending',
     },
-    { name: 'Age', type: 'date', description: AGE_DESCRIPTION, priority: 0, cell: (o) => str(o.metadata.creationTimestamp) },
+    ageColumn,
   ],
 };

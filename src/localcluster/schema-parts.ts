@@ -108,6 +108,3 @@ export function objectSchema(description: string, properties: Record<string, Jso
   if (required.length) (schema as { required?: string[] }).required = required;
   return schema;
 }
-
-export const AGE_DESCRIPTION =
-  'CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.';

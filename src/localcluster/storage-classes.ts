@@ -3,9 +3,10 @@
 // (pkg/apis/storage/validation) and `kubectl get sc`'s columns.
 
 import type { KubeObject, ResourceDefinition } from '../apimachinery/resource-definition.js';
+import { ageColumn, textOrEmpty } from '../apimachinery/table-cells.js';
 import { fieldErrors, type FieldError } from '../apimachinery/status-error.js';
 import { isQualifiedName } from '../apimachinery/object-meta-validation.js';
-import { AGE_DESCRIPTION, objectSchema, stringList, stringMap } from './schema-parts.js';
+import { objectSchema, stringList, stringMap } from './schema-parts.js';
 import { SC_RECLAIM_POLICIES, VOLUME_BINDING_MODES, isObject, semanticEqual } from './core-validation.js';
 
 export const STORAGE_GROUP = 'storage.k8s.io';
@@ -102,8 +103,6 @@ function defaults(o: KubeObject): void {
   if (sc.allowVolumeExpansion === undefined) sc.allowVolumeExpansion = false;
 }
 
-const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-
 export const storageClassDefinition: ResourceDefinition = {
   group: STORAGE_GROUP,
   version: 'v1',
@@ -123,10 +122,10 @@ export const storageClassDefinition: ResourceDefinition = {
     validateUpdate: validateStorageClassUpdate,
   },
   columns: [
-    { name: 'Provisioner', type: 'string', description: 'provisioner indicates the type of the provisioner.', priority: 0, cell: (o) => str(view(o).provisioner) },
-    { name: 'ReclaimPolicy', type: 'string', description: 'reclaimPolicy controls the reclaimPolicy for dynamically provisioned PersistentVolumes of this storage class.', priority: 0, cell: (o) => str(view(o).reclaimPolicy) },
-    { name: 'VolumeBindingMode', type: 'string', description: 'volumeBindingMode indicates how PersistentVolumeClaims should be provisioned and bound.', priority: 0, cell: (o) => str(view(o).volumeBindingMode) },
+    { name: 'Provisioner', type: 'string', description: 'provisioner indicates the type of the provisioner.', priority: 0, cell: (o) => textOrEmpty(view(o).provisioner) },
+    { name: 'ReclaimPolicy', type: 'string', description: 'reclaimPolicy controls the reclaimPolicy for dynamically provisioned PersistentVolumes of this storage class.', priority: 0, cell: (o) => textOrEmpty(view(o).reclaimPolicy) },
+    { name: 'VolumeBindingMode', type: 'string', description: 'volumeBindingMode indicates how PersistentVolumeClaims should be provisioned and bound.', priority: 0, cell: (o) => textOrEmpty(view(o).volumeBindingMode) },
     { name: 'AllowVolumeExpansion', type: 'string', description: 'allowVolumeExpansion shows whether the storage class allow volume expand.', priority: 0, cell: (o) => String(view(o).allowVolumeExpansion === true) },
-    { name: 'Age', type: 'date', description: AGE_DESCRIPTION, priority: 0, cell: (o) => str(o.metadata.creationTimestamp) },
+    ageColumn,
   ],
 };

@@ -2,6 +2,7 @@
 
 import type { KubeObject, ResourceDefinition } from '../../../apimachinery/resource-definition.js';
 import { fieldErrors, type FieldError } from '../../../apimachinery/status-error.js';
+import { ageColumn, textOrNone } from '../../../apimachinery/table-cells.js';
 import { GROUP, VERSION } from './types.js';
 import { volumeSnapshotDataSchema } from './schemas.js';
 import { conditionStatus } from './conditions.js';
@@ -69,8 +70,6 @@ export function sourceOf(obj: KubeObject): string | undefined {
   return undefined;
 }
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-
 export const volumeSnapshotDataDefinition: ResourceDefinition = {
   group: GROUP,
   version: VERSION,
@@ -104,7 +103,7 @@ export const volumeSnapshotDataDefinition: ResourceDefinition = {
       type: 'string',
       description: 'The PersistentVolume the snapshot was taken from.',
       priority: 0,
-      cell: (o) => str(view(o).spec?.persistentVolumeRef?.name),
+      cell: (o) => textOrNone(view(o).spec?.persistentVolumeRef?.name),
     },
     { name: 'Source', type: 'string', description: 'The provider and its snapshot id.', priority: 0, cell: sourceOf },
     {
@@ -114,17 +113,10 @@ export const volumeSnapshotDataDefinition: ResourceDefinition = {
       priority: 0,
       cell: (o) => conditionStatus(view(o).status?.conditions),
     },
-    {
-      name: 'Age',
-      type: 'date',
-      description:
-        'CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.',
-      priority: 0,
-      cell: (o) => str(o.metadata.creationTimestamp),
-    },
+    ageColumn,
   ],
   selectableFields: {
-    'spec.volumeSnapshotRef.name': (o) => str(view(o).spec?.volumeSnapshotRef?.name),
-    'spec.volumeSnapshotRef.namespace': (o) => str(view(o).spec?.volumeSnapshotRef?.namespace),
+    'spec.volumeSnapshotRef.name': (o) => textOrNone(view(o).spec?.volumeSnapshotRef?.name),
+    'spec.volumeSnapshotRef.namespace': (o) => textOrNone(view(o).spec?.volumeSnapshotRef?.namespace),
   },
 };

@@ -2,6 +2,7 @@
 
 import type { KubeObject, ResourceDefinition } from '../../../apimachinery/resource-definition.js';
 import { fieldErrors, type FieldError } from '../../../apimachinery/status-error.js';
+import { ageColumn, textOrNone } from '../../../apimachinery/table-cells.js';
 import { isDNS1123Subdomain } from '../../../apimachinery/object-meta-validation.js';
 import { Quantity } from '../../../apimachinery/quantity.js';
 import { GROUP, VERSION } from './types.js';
@@ -61,8 +62,6 @@ export function validateVolumeSnapshotUpdate(obj: KubeObject, old: KubeObject): 
   return errs;
 }
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-
 export const volumeSnapshotDefinition: ResourceDefinition = {
   group: GROUP,
   version: VERSION,
@@ -86,7 +85,7 @@ export const volumeSnapshotDefinition: ResourceDefinition = {
       type: 'string',
       description: 'The PersistentVolumeClaim being snapshotted.',
       priority: 0,
-      cell: (o) => str(view(o).spec?.persistentVolumeClaimName),
+      cell: (o) => textOrNone(view(o).spec?.persistentVolumeClaimName),
     },
     {
       name: 'Status',
@@ -100,33 +99,26 @@ export const volumeSnapshotDefinition: ResourceDefinition = {
       type: 'string',
       description: 'The minimum size of a volume restored from this snapshot.',
       priority: 0,
-      cell: (o) => str(view(o).status?.restoreSize),
+      cell: (o) => textOrNone(view(o).status?.restoreSize),
     },
-    {
-      name: 'Age',
-      type: 'date',
-      description:
-        'CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.',
-      priority: 0,
-      cell: (o) => str(o.metadata.creationTimestamp),
-    },
+    ageColumn,
     {
       name: 'SnapshotData',
       type: 'string',
       description: 'The bound VolumeSnapshotData.',
       priority: 1,
-      cell: (o) => str(view(o).spec?.snapshotDataName),
+      cell: (o) => textOrNone(view(o).spec?.snapshotDataName),
     },
     {
       name: 'Message',
       type: 'string',
       description: 'The message of the current condition.',
       priority: 1,
-      cell: (o) => str(currentCondition(view(o).status?.conditions)?.message),
+      cell: (o) => textOrNone(currentCondition(view(o).status?.conditions)?.message),
     },
   ],
   selectableFields: {
-    'spec.persistentVolumeClaimName': (o) => str(view(o).spec?.persistentVolumeClaimName),
-    'spec.snapshotDataName': (o) => str(view(o).spec?.snapshotDataName),
+    'spec.persistentVolumeClaimName': (o) => textOrNone(view(o).spec?.persistentVolumeClaimName),
+    'spec.snapshotDataName': (o) => textOrNone(view(o).spec?.snapshotDataName),
   },
 };
