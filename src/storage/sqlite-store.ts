@@ -18,7 +18,7 @@
 // Copies: get/list/create/update/delete/guaranteedUpdate return fresh objects (parsed from the stored JSON) that the
 // caller may mutate. Watch events are deep-frozen and shared by all watchers (see deep-freeze.ts).
 import { KeyedMutex } from './keyed-mutex.js';
-import { closeSync, existsSync, fsync, fsyncSync, openSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fdatasync, fsyncSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import {
@@ -550,7 +550,10 @@ export class SqliteStore implements Store {
     }
   }
 
-  /** One fsync of the WAL (and, the first time, of its directory entry) — off the event loop. */
+  /**
+   * One fdatasync of the WAL (and, the first time, an fsync of its directory entry) — off the event loop. fdatasync is
+   * what SQLite's own synchronous=FULL calls on Linux: the data and the size, not the timestamps.
+   */
   private syncWal(path: string): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       if (this.walFd === undefined) {
@@ -562,7 +565,7 @@ export class SqliteStore implements Store {
           closeSync(dir);
         }
       }
-      fsync(this.walFd, (error) => (error ? reject(error) : resolve()));
+      fdatasync(this.walFd, (error) => (error ? reject(error) : resolve()));
     });
   }
 
