@@ -78,6 +78,21 @@ function ioError(err: unknown, what: string): CloudError {
   return new CloudError({ code, message: `${what}: ${(err as Error).message}`, retryable, cause: err });
 }
 
+/**
+ * Deletes a snapshot or volume directory (gone already is fine). It is renamed to a hidden `.tmp-deleting-` name
+ * first, so that a crash half-way through the removal leaves nothing that still looks whole (removeLeftovers clears it).
+ */
+async function removeWhole(dir: string): Promise<void> {
+  const doomed = path.join(path.dirname(dir), `.tmp-deleting-${path.basename(dir)}-${randomBytes(4).toString('hex')}`);
+  try {
+    await rename(dir, doomed);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw ioError(err, `deleting ${dir}`);
+  }
+  await rm(doomed, { recursive: true, force: true });
+}
+
 export class HostPathProvider implements CloudProvider {
   readonly name = 'hostpath' as const;
   readonly snapshotsDir: string;
@@ -139,16 +154,7 @@ export class HostPathProvider implements CloudProvider {
   }
 
   async deleteSnapshot(id: string): Promise<void> {
-    const dir = this.inside(this.snapshotsDir, id, 'snapshot');
-    // Rename first so that a crash half-way through the removal leaves no snapshot that still looks whole.
-    const doomed = path.join(this.snapshotsDir, `.tmp-deleting-${path.basename(dir)}-${randomBytes(4).toString('hex')}`);
-    try {
-      await rename(dir, doomed);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw ioError(err, `deleting ${dir}`);
-    }
-    await rm(doomed, { recursive: true, force: true });
+    await removeWhole(this.inside(this.snapshotsDir, id, 'snapshot'));
   }
 
   async createVolume(input: CreateVolumeInput): Promise<VolumeInfo> {
@@ -179,15 +185,7 @@ export class HostPathProvider implements CloudProvider {
   }
 
   async deleteVolume(ref: VolumeRef): Promise<void> {
-    const dir = this.inside(this.volumesDir, ref.volumeId, 'volume');
-    const doomed = path.join(this.volumesDir, `.tmp-deleting-${path.basename(dir)}-${randomBytes(4).toString('hex')}`);
-    try {
-      await rename(dir, doomed);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw ioError(err, `deleting ${dir}`);
-    }
-    await rm(doomed, { recursive: true, force: true });
+    await removeWhole(this.inside(this.volumesDir, ref.volumeId, 'volume'));
   }
 
   async close(): Promise<void> {}
