@@ -21,7 +21,8 @@ export type StatusReason =
   | 'Timeout'
   | 'Unknown';
 
-export type CauseType =
+/** The causes a field error can be (field.ErrorType). */
+export type FieldErrorType =
   | 'FieldValueNotFound'
   | 'FieldValueRequired'
   | 'FieldValueDuplicate'
@@ -29,10 +30,9 @@ export type CauseType =
   | 'FieldValueNotSupported'
   | 'FieldValueForbidden'
   | 'FieldValueTooLong'
-  | 'FieldValueTooMany'
-  | 'FieldManagerConflict'
-  | 'ResourceVersionTooLarge'
-  | 'UnexpectedServerResponse';
+  | 'FieldValueTooMany';
+
+export type CauseType = FieldErrorType | 'FieldManagerConflict' | 'ResourceVersionTooLarge' | 'UnexpectedServerResponse';
 
 export interface StatusCause {
   reason?: CauseType | string;
@@ -218,17 +218,7 @@ export class StatusError extends Error {
 // ---- field errors (k8s.io/apimachinery/pkg/util/validation/field/errors.go) ----
 
 export interface FieldError {
-  type: Extract<
-    CauseType,
-    | 'FieldValueNotFound'
-    | 'FieldValueRequired'
-    | 'FieldValueDuplicate'
-    | 'FieldValueInvalid'
-    | 'FieldValueNotSupported'
-    | 'FieldValueForbidden'
-    | 'FieldValueTooLong'
-    | 'FieldValueTooMany'
-  >;
+  type: FieldErrorType;
   /** Dotted path as upstream prints it: `spec.persistentVolumeClaimName`, `metadata.labels[app]`. */
   field: string;
   /** The offending value, when the message should show it. */
