@@ -80,14 +80,16 @@ t.test('standalone walkthrough with kubectl, in-process', async (t) => {
   });
 
   t.test('restore claims: refused in kube-apiserver words, or admitted and mutated', async (t) => {
-    const missing = await k.run(['create', '-f', path.join(examples, 'restore-pvc-missing-snapshot.yaml')]);
-    t.not(missing.code, 0);
-    t.match(
-      missing.stderr,
-      'Error from server (Forbidden): error when creating "' +
-        path.join(examples, 'restore-pvc-missing-snapshot.yaml') +
-        '": admission webhook "validate.restore-pvc.volumesnapshot.external-storage.k8s.io" denied the request: cannot restore from VolumeSnapshot "no-such-snapshot": it does not exist in namespace "default"',
-    );
+    /** `kubectl create -f examples/<file>` fails with the restore webhook's denial, in kubectl's words. */
+    const refused = async (file: string, reason: string) => {
+      const r = await k.run(['create', '-f', path.join(examples, file)]);
+      t.not(r.code, 0, file);
+      t.match(
+        r.stderr,
+        `Error from server (Forbidden): error when creating "${path.join(examples, file)}": admission webhook "validate.restore-pvc.volumesnapshot.external-storage.k8s.io" denied the request: ${reason}`,
+      );
+    };
+    await refused('restore-pvc-missing-snapshot.yaml', 'cannot restore from VolumeSnapshot "no-such-snapshot": it does not exist in namespace "default"');
 
     t.match(await k.output(['create', '-f', path.join(examples, 'snapshot-demo.yaml')]), /volumesnapshot\.volumesnapshot\.external-storage\.k8s\.io\/snapshot-demo created/);
     const notReady = await k.run(['create', '-f', path.join(examples, 'restore-pvc.yaml')]);
@@ -106,14 +108,7 @@ t.test('standalone walkthrough with kubectl, in-process', async (t) => {
       JSON.stringify({ status: { restoreSize: '1Gi', conditions: [{ type: 'Ready', status: 'True', message: 'Snapshot created successfully' }] } }),
     ]);
 
-    const small = await k.run(['create', '-f', path.join(examples, 'restore-pvc-too-small.yaml')]);
-    t.not(small.code, 0);
-    t.match(
-      small.stderr,
-      'Error from server (Forbidden): error when creating "' +
-        path.join(examples, 'restore-pvc-too-small.yaml') +
-        '": admission webhook "validate.restore-pvc.volumesnapshot.external-storage.k8s.io" denied the request: cannot restore from VolumeSnapshot "snapshot-demo": requested 100Mi is smaller than the snapshot\'s size 1Gi',
-    );
+    await refused('restore-pvc-too-small.yaml', 'cannot restore from VolumeSnapshot "snapshot-demo": requested 100Mi is smaller than the snapshot\'s size 1Gi');
 
     t.match(await k.output(['create', '-f', path.join(examples, 'restore-pvc.yaml')]), /persistentvolumeclaim\/restore-pvc created/);
     const snapUid = (await k.output(['get', 'volumesnapshot', 'snapshot-demo', '-o', 'jsonpath={.metadata.uid}'])).trim();
