@@ -1,17 +1,15 @@
 // An @kubernetes/client-node informer (ListWatch) against the API plugin: adds, updates and deletes arrive in order,
 // it resumes from its resourceVersion across a server restart within the history window, and re-lists after a 410.
 import t from 'tap';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CustomObjectsApi, KubeConfig, makeInformer, type KubernetesObject } from '@kubernetes/client-node';
 import { SqliteStore } from '../../src/storage/sqlite-store.js';
 import { Registry } from '../../src/apimachinery/registry.js';
-import { apiPlugin } from '../../src/apimachinery/api-plugin.js';
-import { toStatusError } from '../../src/apimachinery/status-response.js';
-import { encodeJson } from '../../src/apimachinery/json-encoding.js';
 import { volumeSnapshotDefinitions } from '../../src/apis/volumesnapshot/v1/index.js';
+import { adminApiApp } from '../helpers/admin-api-app.js';
 
 const G = 'volumesnapshot.external-storage.k8s.io';
 const VS = `volumesnapshots.${G}`;
@@ -27,15 +25,7 @@ interface Running {
 async function serve(file: string, port: number, historyMaxEvents?: number): Promise<Running> {
   const store = SqliteStore.open({ path: file, historyMaxEvents });
   const registry = new Registry({ store, definitions: volumeSnapshotDefinitions });
-  const app = Fastify({ forceCloseConnections: true });
-  app.addHook('onRequest', async (req) => {
-    req.user = { username: 'admin', groups: ['system:masters'] };
-  });
-  app.setErrorHandler((err, _req, reply) => {
-    const status = toStatusError(err);
-    reply.code(status.code).header('content-type', 'application/json').send(encodeJson(status.toStatus()));
-  });
-  await app.register(apiPlugin, { registry });
+  const app = await adminApiApp({ registry }, { fastify: { forceCloseConnections: true } });
   await app.listen({ port, host: '127.0.0.1' });
   return {
     app,

@@ -2,19 +2,17 @@
 // with the real API plugin on 127.0.0.1 (plain HTTP), and the client-node MainCluster talking to it over the wire —
 // the same path the worker takes to a real cluster. The local cluster's binder binds claims and volumes.
 
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { KubeConfig } from '@kubernetes/client-node';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SqliteStore } from '../../src/storage/sqlite-store.js';
 import { Registry } from '../../src/apimachinery/registry.js';
-import { apiPlugin } from '../../src/apimachinery/api-plugin.js';
-import { toStatusError } from '../../src/apimachinery/status-response.js';
-import { encodeJson } from '../../src/apimachinery/json-encoding.js';
 import type { KubeObject } from '../../src/apimachinery/resource-definition.js';
 import { volumeSnapshotDefinitions } from '../../src/apis/volumesnapshot/v1/index.js';
 import { createLocalCluster, type LocalCluster } from '../../src/localcluster/local-cluster.js';
+import { adminApiApp } from '../helpers/admin-api-app.js';
 import { ClientNodeMainCluster } from '../../src/cluster/main-cluster.js';
 import type { Store } from '../../src/storage/store.js';
 
@@ -52,15 +50,7 @@ export async function startBed(t: Teardown, options: BedOptions = {}): Promise<B
   const registry = new Registry({ store, definitions: [...volumeSnapshotDefinitions, ...local.definitions] });
   holder.registry = registry;
   await local.start();
-  const app = Fastify();
-  app.addHook('onRequest', async (req) => {
-    req.user = { username: 'admin', groups: ['system:masters'] };
-  });
-  app.setErrorHandler((err, _req, reply) => {
-    const status = toStatusError(err);
-    reply.code(status.code).header('content-type', 'application/json').send(encodeJson(status.toStatus()));
-  });
-  await app.register(apiPlugin, { registry });
+  const app = await adminApiApp({ registry });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   const kc = new KubeConfig();
   kc.loadFromOptions({

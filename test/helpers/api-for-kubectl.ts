@@ -1,13 +1,11 @@
 // The API plugin served in-process on plain HTTP (kubectl accepts an http:// server) to an admin, with a kubeconfig
 // that points kubectl at it: how the kubectl suites drive the API machinery without the rest of the server's wiring.
-import Fastify from 'fastify';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Registry } from '../../src/apimachinery/registry.js';
-import { apiPlugin } from '../../src/apimachinery/api-plugin.js';
-import { toStatusError } from '../../src/apimachinery/status-response.js';
 import { encodeJson } from '../../src/apimachinery/json-encoding.js';
+import { adminApiApp } from './admin-api-app.js';
 
 export interface ApiForKubectl {
   kubeconfig: string;
@@ -19,20 +17,11 @@ export interface ApiForKubectl {
 
 /** Serves `registry` until the test's teardown. */
 export async function serveApiForKubectl(t: { teardown(fn: () => unknown): void }, registry: Registry): Promise<ApiForKubectl> {
-  const app = Fastify();
   const urls: string[] = [];
-  app.addHook('onRequest', async (req) => {
-    urls.push(`${req.method} ${req.url}`);
-    req.user = { username: 'admin', groups: ['system:masters', 'system:authenticated'] };
-  });
-  app.setErrorHandler((err, _req, reply) => {
-    const status = toStatusError(err);
-    reply.code(status.code).header('content-type', 'application/json').send(encodeJson(status.toStatus()));
-  });
+  const app = await adminApiApp({ registry }, { onRequest: (req) => urls.push(`${req.method} ${req.url}`) });
   app.get('/version', async (_req, reply) => {
     reply.header('content-type', 'application/json').send(encodeJson({ major: '1', minor: '35', gitVersion: 'v1.35.0' }));
   });
-  await app.register(apiPlugin, { registry });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kubectl-api-'));
   const kubeconfig = path.join(dir, 'kubeconfig');
