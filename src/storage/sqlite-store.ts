@@ -19,7 +19,7 @@
 // caller may mutate. Watch events are deep-frozen and shared by all watchers (see deep-freeze.ts).
 import { KeyedMutex } from './keyed-mutex.js';
 import { closeSync, existsSync, fdatasync, fsyncSync, openSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve as resolvePath } from 'node:path';
 import Database from 'better-sqlite3';
 import {
   StorageError,
@@ -216,9 +216,11 @@ export class SqliteStore implements Store {
     }
     try {
       db.pragma('busy_timeout = 5000');
-      if (options.path !== ':memory:') db.pragma('journal_mode = WAL');
-      // FULL durability comes from the store's own fsync of the WAL before acknowledging (see the header comment).
-      db.pragma(`synchronous = ${options.path === ':memory:' ? 'FULL' : 'NORMAL'}`);
+      const wal = options.path !== ':memory:' && db.pragma('journal_mode = WAL', { simple: true }) === 'wal';
+      // With a WAL file, FULL durability comes from the store's own fsync of it before acknowledging (see the header
+      // comment); anything else (:memory:, a temporary database) keeps SQLite's own FULL.
+      const walPath = wal ? resolvePath(`${options.path}-wal`) : undefined;
+      db.pragma(`synchronous = ${walPath ? 'NORMAL' : 'FULL'}`);
       for (const migration of MIGRATIONS) {
         if (migration.version <= version) continue;
         db.transaction(() => {
@@ -231,7 +233,7 @@ export class SqliteStore implements Store {
           db.pragma(`application_id = ${APPLICATION_ID}`);
         }).immediate();
       }
-      return new SqliteStore(db, options);
+      return new SqliteStore(db, options, options.synchronous === 'NORMAL' ? undefined : walPath);
     } catch (error) {
       db.close();
       if (error instanceof StoreOpenError) throw error;
@@ -239,9 +241,11 @@ export class SqliteStore implements Store {
     }
   }
 
+  /** @param walPath the WAL file to fsync before acknowledging a write; undefined when SQLite's COMMIT is enough. */
   private constructor(
     private readonly db: Database.Database,
     options: SqliteStoreOptions,
+    walPath: string | undefined,
   ) {
     this.now = options.now ?? Date.now;
     this.maxEvents = Math.max(1, options.historyMaxEvents ?? 10_000);
@@ -257,7 +261,6 @@ export class SqliteStore implements Store {
     this.batchCompacted = this.compacted;
     this.hub = new WatchHub(() => this.current);
     this.lastAgeCheck = this.now();
-    const syncs = options.path !== ':memory:' && options.synchronous !== 'NORMAL';
     this.commits = new GroupCommit({
       tx: {
         begin: () => this.st.begin.run(),
@@ -280,7 +283,7 @@ export class SqliteStore implements Store {
         return writeFailed(error);
       },
       syncFailed: (error) => writeFailed(error),
-      sync: syncs ? () => this.syncWal(options.path) : undefined,
+      sync: walPath === undefined ? undefined : () => this.syncWal(walPath),
     });
     while (this.pruneHistory() > 0) {
       // catch up on pruning left over from before a restart
@@ -554,11 +557,11 @@ export class SqliteStore implements Store {
    * One fdatasync of the WAL (and, the first time, an fsync of its directory entry) — off the event loop. fdatasync is
    * what SQLite's own synchronous=FULL calls on Linux: the data and the size, not the timestamps.
    */
-  private syncWal(path: string): Promise<void> {
+  private syncWal(walPath: string): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       if (this.walFd === undefined) {
-        this.walFd = openSync(`${path}-wal`, 'r');
-        const dir = openSync(dirname(path), 'r');
+        this.walFd = openSync(walPath, 'r');
+        const dir = openSync(dirname(walPath), 'r');
         try {
           fsyncSync(dir);
         } finally {
