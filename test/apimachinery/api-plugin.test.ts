@@ -183,11 +183,14 @@ t.test('update, patch, delete, deletecollection', async (t) => {
   t.same(json.json.metadata.labels, { l: 'w' });
   const status = await call('PATCH', `${path}/a/status`, { body: { status: { restoreSize: '1Gi', conditions: [{ type: 'Ready', status: 'True' }] } }, type: 'application/merge-patch+json' });
   t.equal(status.json.status.restoreSize, '1Gi');
-  const smp = await call('PATCH', `${path}/a`, { body: {}, type: 'application/strategic-merge-patch+json' });
-  t.equal(smp.status, 415);
+  const smp = await call('PATCH', `${path}/a`, { body: { metadata: { labels: { s: 'm' } } }, type: 'application/strategic-merge-patch+json' });
+  t.equal(smp.status, 200);
+  t.same(smp.json.metadata.labels, { l: 'w', s: 'm' });
+  const unknownType = await call('PATCH', `${path}/a`, { body: {}, type: 'text/plain' });
+  t.equal(unknownType.status, 415);
   t.equal(
-    smp.json.message,
-    'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml',
+    unknownType.json.message,
+    'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml',
   );
   const forceMerge = await call('PATCH', `${path}/a?force=true`, { body: {}, type: 'application/merge-patch+json' });
   t.equal(forceMerge.status, 422);

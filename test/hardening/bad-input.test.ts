@@ -35,6 +35,7 @@ interface Row {
 
 const J = 'application/json';
 const MERGE = 'application/merge-patch+json';
+const SMP = 'application/strategic-merge-patch+json';
 const JSONPATCH = 'application/json-patch+json';
 const APPLY = 'application/apply-patch+yaml';
 const FIXTURE = `${SNAPSHOTS}/fixture`;
@@ -317,8 +318,18 @@ function corpus(fixtureRv: string, fixtureUid: string): Row[] {
   patch('json: index out of range', JSONPATCH, '[{"op":"add","path":"/metadata/finalizers/99","value":"a"}]', 422, 'Invalid');
   patch('json: __proto__ path', JSONPATCH, '[{"op":"add","path":"/__proto__/polluted","value":1}]', [400, 422]);
   patch('json: replace the whole object', JSONPATCH, '[{"op":"replace","path":"","value":{}}]', [400, 422]);
-  patch('strategic merge', 'application/strategic-merge-patch+json', '{}', 415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml');
-  patch('text/plain', 'text/plain', '{}', 415, 'UnsupportedMediaType');
+  // Strategic merge patch: interpretStrategicMergePatchError's 400s and generic 422; the 500 is the plain Go error
+  // kube-apiserver answers an unknown $patch directive with.
+  patch('strategic: not an object', SMP, '[1]', 400, 'BadRequest', 'json: cannot unmarshal array into Go value of type map[string]interface {}');
+  patch('strategic: truncated', SMP, '{"metadata":', 400, 'BadRequest');
+  patch('strategic: $retainKeys not a list', SMP, '{"metadata":{"$retainKeys":"labels"}}', 400, 'BadRequest', 'invalid patch format of retainKeys');
+  patch('strategic: delete list without a slash', SMP, '{"metadata":{"$deleteFromPrimitiveListfinalizers":["a"]}}', 400, 'BadRequest', 'invalid patch format of primitive list');
+  patch('strategic: list of lists', SMP, '{"metadata":{"$setElementOrder/finalizers":[],"finalizers":[["a"]]}}', 422, 'Invalid', 'the server rejected our request due to an error in our request');
+  patch('strategic: $patch merge on a map', SMP, '{"metadata":{"$patch":"merge"}}', 500, undefined, 'unknown patch type: merge in map: map[$patch:merge]');
+  patch('strategic: renames', SMP, '{"metadata":{"name":"other"}}', 400, 'BadRequest', 'does not match the name on the URL');
+  add({ name: 'PATCH strategic: unknown field (Strict query)', method: 'PATCH', path: `${FIXTURE}?fieldValidation=Strict`, body: '{"spec":{"bogus":1}}', ctype: SMP, code: 422, reason: 'Invalid', msg: 'patch: Invalid value: "map[spec:map[bogus:1]]": strict decoding error: unknown field "spec.bogus"' });
+  add({ name: 'PATCH strategic: duplicate key (Strict query)', method: 'PATCH', path: `${FIXTURE}?fieldValidation=Strict`, body: '{"metadata":{"labels":{"a":"b","a":"c"}}}', ctype: SMP, code: 422, reason: 'Invalid', msg: 'strict decoding error: duplicate field "metadata.labels.a"' });
+  patch('text/plain', 'text/plain', '{}', 415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml');
   patch('no content type', '', '{}', 415, 'UnsupportedMediaType');
   add({ name: 'PATCH apply without fieldManager', method: 'PATCH', path: FIXTURE, body: snap({ name: 'fixture' }), ctype: APPLY, code: 422, reason: 'Invalid', msg: 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch' });
   add({ name: 'PATCH apply not YAML', method: 'PATCH', path: `${FIXTURE}?fieldManager=t`, body: 'a: [b\n c: }', ctype: APPLY, code: [400, 422] });
