@@ -14,12 +14,7 @@ t.test('standalone: PV + PVC → VolumeSnapshot Ready → restore PVC Bound → 
   const src = path.join(server.dataDir, '..', 'volume');
   await mkdir(src, { recursive: true });
   await writeFile(path.join(src, 'hello.txt'), 'hello\n');
-  const ok = async (args: string[], input?: string) => {
-    const r = await kubectl.run(args, { input });
-    if (r.code !== 0) t.fail(`kubectl ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
-  await ok(['apply', '-f', '-'], `
+  await kubectl.output(['apply', '-f', '-'], `
 apiVersion: v1
 kind: PersistentVolume
 metadata: {name: pv1}
@@ -30,33 +25,33 @@ kind: PersistentVolumeClaim
 metadata: {name: data, namespace: default}
 spec: {accessModes: [ReadWriteOnce], storageClassName: manual, resources: {requests: {storage: 1Gi}}}
 `);
-  await ok(['wait', '--for=jsonpath={.status.phase}=Bound', 'pvc/data', '--timeout=30s']);
-  await ok(['create', '-f', '-'], `
+  await kubectl.output(['wait', '--for=jsonpath={.status.phase}=Bound', 'pvc/data', '--timeout=30s']);
+  await kubectl.output(['create', '-f', '-'], `
 apiVersion: volumesnapshot.external-storage.k8s.io/v1
 kind: VolumeSnapshot
 metadata: {name: snap1, namespace: default}
 spec: {persistentVolumeClaimName: data}
 `);
-  await ok(['wait', '--for=condition=Ready', 'volumesnapshot.volumesnapshot.external-storage.k8s.io/snap1', '--timeout=30s']);
-  const described = await ok(['describe', 'volumesnapshot.volumesnapshot.external-storage.k8s.io', 'snap1']);
+  await kubectl.output(['wait', '--for=condition=Ready', 'volumesnapshot.volumesnapshot.external-storage.k8s.io/snap1', '--timeout=30s']);
+  const described = await kubectl.output(['describe', 'volumesnapshot.volumesnapshot.external-storage.k8s.io', 'snap1']);
   t.match(described, /Snapshot created successfully/);
   t.match(described, /Normal\s+CreatingSnapshot/);
   t.match(described, /Normal\s+SnapshotReady/);
   t.match(described, /Restore Size:\s+1Gi/);
 
-  await ok(['create', '-f', '-'], `
+  await kubectl.output(['create', '-f', '-'], `
 apiVersion: v1
 kind: PersistentVolumeClaim
 metadata: {name: restored, namespace: default, annotations: {snapshot.alpha.kubernetes.io/snapshot: snap1}}
 spec: {accessModes: [ReadWriteOnce], storageClassName: snapshot-promoter, resources: {requests: {storage: 1Gi}}}
 `);
-  await ok(['wait', '--for=jsonpath={.status.phase}=Bound', 'pvc/restored', '--timeout=30s']);
-  const pvPath = (await ok(['get', 'pv', '-o', 'jsonpath={.items[?(@.spec.claimRef.name=="restored")].spec.hostPath.path}'])).trim();
+  await kubectl.output(['wait', '--for=jsonpath={.status.phase}=Bound', 'pvc/restored', '--timeout=30s']);
+  const pvPath = (await kubectl.output(['get', 'pv', '-o', 'jsonpath={.items[?(@.spec.claimRef.name=="restored")].spec.hostPath.path}'])).trim();
   t.equal(await readFile(path.join(pvPath, 'hello.txt'), 'utf8'), 'hello\n', 'the restored volume holds the original file');
-  t.match(await ok(['describe', 'pvc', 'restored']), /ProvisioningSucceeded/);
+  t.match(await kubectl.output(['describe', 'pvc', 'restored']), /ProvisioningSucceeded/);
 
-  await ok(['delete', 'volumesnapshot.volumesnapshot.external-storage.k8s.io', 'snap1', '--timeout=30s']);
-  t.equal((await ok(['get', 'volumesnapshotdatas', '-o', 'name'])).trim(), '', 'no VolumeSnapshotData left');
-  const metrics = await ok(['get', '--raw', '/metrics']);
+  await kubectl.output(['delete', 'volumesnapshot.volumesnapshot.external-storage.k8s.io', 'snap1', '--timeout=30s']);
+  t.equal((await kubectl.output(['get', 'volumesnapshotdatas', '-o', 'name'])).trim(), '', 'no VolumeSnapshotData left');
+  const metrics = await kubectl.output(['get', '--raw', '/metrics']);
   t.match(metrics, /snapshot_controller_operation_total_seconds_count\{operation_name="DeleteSnapshot",operation_status="success",provider="hostpath"\} 1/);
 });
