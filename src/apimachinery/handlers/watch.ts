@@ -2,6 +2,7 @@
 // (k8s.io/apiserver/pkg/endpoints/handlers/watch.go). Errors after the stream started — a too-old resourceVersion
 // included — are an ERROR event carrying a Status. Table-formatted events send columnDefinitions only once.
 
+import type { ServerResponse } from 'node:http';
 import { StatusError } from '../status-error.js';
 import { encodeJson } from '../json-encoding.js';
 import { buildTable, parseIncludeObject, partialObjectMetadata } from '../table.js';
@@ -89,6 +90,7 @@ export async function handleWatch(ctx: HandlerContext, options: WatchHandlerOpti
   res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache, private' });
   res.flushHeaders();
 
+  const out = new EventWriter(res);
   let closed = false;
   const timer = setTimeout(() => finish(), (timeoutSeconds && timeoutSeconds > 0 ? timeoutSeconds : defaultTimeoutSeconds()) * 1000);
   const finish = () => {
@@ -97,37 +99,26 @@ export async function handleWatch(ctx: HandlerContext, options: WatchHandlerOpti
     options.active?.delete(finish);
     clearTimeout(timer);
     watch?.stop();
-    if (!res.writableEnded) res.end();
+    if (!res.writableEnded && !res.destroyed) {
+      out.flush();
+      res.end();
+    }
+    out.close();
   };
   options.active?.add(finish);
   // The client went away: stop the storage watch at once.
   ctx.request.raw.on('close', finish);
   res.on('close', finish);
 
-  const write = async (event: { type: string; object: unknown }): Promise<void> => {
-    if (closed) return;
-    if (!res.write(encodeJson(event))) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          res.off('drain', done);
-          res.off('close', done);
-          resolve();
-        };
-        res.on('drain', done);
-        res.on('close', done);
-      });
-    }
-  };
-
   if (startError) {
-    await write({ type: 'ERROR', object: startError.toStatus() });
+    out.push(Buffer.from(encodeJson({ type: 'ERROR', object: startError.toStatus() }), 'utf8'));
     finish();
     return;
   }
 
   let first = true;
-  const render = (e: RegistryWatchEvent): unknown => {
-    if (e.type === 'BOOKMARK') return e.object;
+  const line = (e: RegistryWatchEvent): Buffer => {
+    if (e.type === 'BOOKMARK') return Buffer.from(encodeJson({ type: e.type, object: e.object }), 'utf8');
     if (negotiated.transform === 'Table') {
       const table = buildTable(ctx.def, [e.object], {
         includeObject,
@@ -137,22 +128,142 @@ export async function handleWatch(ctx: HandlerContext, options: WatchHandlerOpti
         omitColumns: !first,
       });
       first = false;
-      return table;
+      return Buffer.from(encodeJson({ type: e.type, object: table }), 'utf8');
     }
-    if (negotiated.transform === 'PartialObjectMetadata') return partialObjectMetadata(e.object, negotiated.transformVersion);
-    return e.object;
+    if (negotiated.transform === 'PartialObjectMetadata') {
+      const version = negotiated.transformVersion;
+      return sharedEventLine(e.type, e.object, `PartialObjectMetadata/${version}`, () => partialObjectMetadata(e.object, version));
+    }
+    return sharedEventLine(e.type, e.object, '', () => e.object);
   };
 
   try {
     for await (const e of watch!) {
       if (closed) break;
-      await write({ type: e.type, object: render(e) });
+      out.push(line(e));
+      const blocked = out.blocked();
+      if (blocked) await blocked;
     }
   } catch (err) {
     const status = toStatusError(err);
     if (status.code >= 500) ctx.request.log.error({ err }, 'watch failed');
-    await write({ type: 'ERROR', object: status.toStatus() });
+    out.push(Buffer.from(encodeJson({ type: 'ERROR', object: status.toStatus() }), 'utf8'));
   } finally {
     finish();
+  }
+}
+
+// One event reaches every watch of its resource as the same (frozen) object. Its line is encoded once per form and
+// shared by all the watches that send it in that form: a thousand watches cost one JSON.stringify, not a thousand.
+// The lines go when the object does (a WeakMap); Table lines (per-watch columns and ages), bookmarks and the
+// per-watch objects of selector transitions are encoded by each watch.
+const sharedLines = new WeakMap<object, Map<string, Buffer>>();
+
+function sharedEventLine(type: string, source: object, form: string, render: () => unknown): Buffer {
+  let lines = sharedLines.get(source);
+  if (!lines) sharedLines.set(source, (lines = new Map()));
+  const key = `${type} ${form}`;
+  let line = lines.get(key);
+  if (!line) {
+    // Byte for byte what encodeJson({ type, object }) writes: the type is a plain word, nothing to escape.
+    const object = encodeJson(render());
+    line = Buffer.from(`{"type":${JSON.stringify(type)},"object":${object.slice(0, -1)}}\n`, 'utf8');
+    lines.set(key, line);
+  }
+  return line;
+}
+
+/** Above this many bytes waiting, a watch writes at once instead of at the end of the tick. */
+const FLUSH_BYTES = 64 * 1024;
+const CRLF = Buffer.from('\r\n', 'latin1');
+
+// A line as one HTTP/1.1 chunk (size, CRLF, line, CRLF), built once per shared line like the line itself.
+const framedLines = new WeakMap<Buffer, Buffer>();
+
+function chunkOf(lines: Buffer[], bytes: number): Buffer {
+  if (lines.length === 1) {
+    const known = framedLines.get(lines[0]);
+    if (known) return known;
+  }
+  const framed = Buffer.concat([Buffer.from(`${bytes.toString(16)}\r\n`, 'latin1'), ...lines, CRLF]);
+  if (lines.length === 1) framedLines.set(lines[0], framed);
+  return framed;
+}
+
+/**
+ * The lines of one watch stream, written once per turn of the event loop: events that arrive together (a burst of
+ * writes, or a watch catching up) leave in one chunk — one TLS record and one syscall — instead of one each.
+ * The chunk goes straight to the socket, framed as HTTP/1.1 chunked encoding once per event for all the watches
+ * that share its line (the response's own write would re-frame and re-queue it per socket); a response that is not
+ * chunked, or not yet on its socket (pipelined behind another answer), is written through the response instead.
+ * `blocked()` is the socket's backpressure: while it is full the watch stops taking events, which then queue in
+ * the watch cache (and end the watch as too slow when they exceed its bound), as before.
+ */
+class EventWriter {
+  private pending: Buffer[] = [];
+  private bytes = 0;
+  private scheduled: NodeJS.Immediate | undefined;
+  private waiting: Promise<void> | undefined;
+  private closed = false;
+  private readonly framed: boolean;
+
+  constructor(private readonly res: ServerResponse) {
+    this.framed = res.chunkedEncoding && res.req.method !== 'HEAD';
+  }
+
+  push(line: Buffer): void {
+    if (this.closed) return;
+    this.pending.push(line);
+    this.bytes += line.length;
+    if (this.bytes >= FLUSH_BYTES) this.flush();
+    else this.scheduled ??= setImmediate(() => this.flush());
+  }
+
+  flush(): void {
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    if (this.pending.length === 0 || this.closed) return;
+    const lines = this.pending;
+    const bytes = this.bytes;
+    this.pending = [];
+    this.bytes = 0;
+    const socket = this.res.socket;
+    let ok: boolean;
+    if (this.framed && socket && !socket.destroyed) {
+      ok = socket.write(chunkOf(lines, bytes));
+      if (!ok) this.waitFor(socket);
+    } else {
+      ok = this.res.write(lines.length === 1 ? lines[0] : Buffer.concat(lines, bytes));
+      if (!ok) this.waitFor(this.res);
+    }
+  }
+
+  private waitFor(emitter: NodeJS.EventEmitter): void {
+    if (this.waiting) return;
+    this.waiting = new Promise<void>((resolve) => {
+      const done = () => {
+        emitter.off('drain', done);
+        emitter.off('close', done);
+        this.res.off('close', done);
+        this.waiting = undefined;
+        resolve();
+      };
+      emitter.on('drain', done);
+      emitter.on('close', done);
+      this.res.on('close', done);
+    });
+  }
+
+  /** A promise while the socket is full (wait for it before taking more events), else undefined. */
+  blocked(): Promise<void> | undefined {
+    return this.waiting;
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    this.pending = [];
+    this.bytes = 0;
   }
 }
