@@ -399,7 +399,8 @@ function mergePatchIntoOriginal(original: Obj, patch: Obj, schema: JsonSchema | 
       if (!Array.isArray(patch[originalKey])) throw errBadArgType('slice', patch[originalKey]);
       patchList = patch[originalKey] as unknown[];
     }
-    const [sub, meta] = lookupSlice(schema, originalKey);
+    const [sub, declared] = lookupSlice(schema, originalKey);
+    const meta = fieldSchema(schema, originalKey) ? declared : inferredFromOrder(order);
     const [, strategy] = extractRetainKeysPatchStrategy(meta.strategies);
     validatePatchWithSetOrderList(patchList, order, meta.mergeKey);
 
@@ -416,6 +417,22 @@ function mergePatchIntoOriginal(original: Obj, patch: Obj, schema: JsonSchema | 
     original[originalKey] = normalizeElementOrder(patchItems, serverOnly, order, originalList, meta.mergeKey, kind);
     delete patch[originalKey];
   }
+}
+
+/**
+ * A list the schema does not describe (under x-kubernetes-preserve-unknown-fields, e.g. a stored Pod's containers)
+ * has no patch metadata here, while the client that sent `$setElementOrder` for it built the patch from metadata it
+ * had (kubectl's compiled-in types): the order list itself says how — entries holding only the merge key, or
+ * scalars. Taking that rather than replacing keeps `kubectl apply`/`edit` from dropping the unchanged fields of items.
+ */
+function inferredFromOrder(order: unknown[]): PatchMeta {
+  if (order.length === 0) return { strategies: [], mergeKey: '' };
+  if (order.every((v) => kindOf(v) === 'string' || kindOf(v) === 'number' || kindOf(v) === 'bool')) {
+    return { strategies: [MERGE_DIRECTIVE], mergeKey: '' };
+  }
+  const keys = new Set(order.map((v) => (isObj(v) && Object.keys(v).length === 1 ? Object.keys(v)[0] : '')));
+  const [key] = [...keys];
+  return keys.size === 1 && key ? { strategies: [MERGE_DIRECTIVE], mergeKey: key } : { strategies: [], mergeKey: '' };
 }
 
 function validatePatchWithSetOrderList(patchList: unknown[], order: unknown[], mergeKey: string): void {

@@ -173,6 +173,26 @@ t.test('$setElementOrder orders the merged list (what kubectl edit sends)', asyn
   );
 });
 
+t.test('a list the schema does not describe follows the $setElementOrder kubectl sent for it', async (t) => {
+  const orig = spec({ free: { containers: [{ name: 'a', image: '1', command: ['x'] }, { name: 'b', image: '2' }], args: ['p', 'q'] } });
+  t.same(
+    apply(orig, { spec: { free: { '$setElementOrder/containers': [{ name: 'a' }, { name: 'b' }], containers: [{ name: 'a', image: '9' }] } } }),
+    spec({ free: { containers: [{ name: 'a', image: '9', command: ['x'] }, { name: 'b', image: '2' }], args: ['p', 'q'] } }),
+    'items merged by the key the order list holds',
+  );
+  t.same(
+    apply(orig, { spec: { free: { '$setElementOrder/args': ['q', 'r'], '$deleteFromPrimitiveList/args': ['p'], args: ['r'] } } }),
+    spec({ free: { containers: [{ name: 'a', image: '1', command: ['x'] }, { name: 'b', image: '2' }], args: ['q', 'r'] } }),
+    'scalars merged as a set',
+  );
+  t.same(apply(orig, { spec: { free: { containers: [{ name: 'c' }] } } }), spec({ free: { containers: [{ name: 'c' }], args: ['p', 'q'] } }), 'without it: replaced');
+  t.same(
+    apply(spec({ atomic: ['a', 'b'] }), { spec: { '$setElementOrder/atomic': ['c'], atomic: ['c'] } }),
+    spec({ atomic: ['c'] }),
+    'a described atomic list stays atomic',
+  );
+});
+
 t.test('$retainKeys clears unlisted keys and refuses patched keys it does not list', async (t) => {
   const orig = spec({ retained: { type: 'A', x: '1', y: '2' } });
   t.same(apply(orig, { spec: { retained: { $retainKeys: ['type', 'y'], type: 'B' } } }), spec({ retained: { type: 'B', y: '2' } }));

@@ -133,6 +133,26 @@ t.test('strategic merge patches from kubectl', async (t) => {
     t.match(await k.output(['apply', '-f', '-'], snapshot('app: two', 'example.com/b, example.com/c')), /snap-applied unchanged/);
   });
 
+  t.test('OpenAPI v3 advertises strategic merge and the lists it merges', async (t) => {
+    const doc = JSON.parse(await k.output(['get', '--raw', '/openapi/v3/apis/volumesnapshot.external-storage.k8s.io/v1'])) as {
+      paths: Record<string, { patch?: { requestBody: { content: Record<string, unknown> } } }>;
+      components: { schemas: Record<string, { properties: Record<string, { properties?: Record<string, Record<string, unknown>> }> }> };
+    };
+    const patchOp = doc.paths['/apis/volumesnapshot.external-storage.k8s.io/v1/namespaces/{namespace}/volumesnapshots/{name}'].patch!;
+    t.same(Object.keys(patchOp.requestBody.content), [
+      'application/json-patch+json',
+      'application/merge-patch+json',
+      SMP,
+      'application/apply-patch+yaml',
+    ]);
+    const conditions = doc.components.schemas['io.k8s.external-storage.volumesnapshot.v1.VolumeSnapshot'].properties.status.properties!.conditions;
+    t.equal(conditions['x-kubernetes-patch-strategy'], 'merge');
+    t.equal(conditions['x-kubernetes-patch-merge-key'], 'type');
+    const meta = doc.components.schemas['io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta'] as unknown as { properties: Record<string, Record<string, unknown>> };
+    t.equal(meta.properties.finalizers['x-kubernetes-patch-strategy'], 'merge');
+    t.equal(meta.properties.ownerReferences['x-kubernetes-patch-merge-key'], 'uid');
+  });
+
   t.test('client-side kubectl apply, twice, of a PVC', async (t) => {
     t.match(await k.output(['apply', '-f', '-'], claim('claim-applied', 'app: one, team: x', 'example.com/a, example.com/b')), /claim-applied created/);
     const r = await k.run(['apply', '-f', '-', '-v=8'], { input: claim('claim-applied', 'app: two', 'example.com/b, example.com/c') });
@@ -143,5 +163,27 @@ t.test('strategic merge patches from kubectl', async (t) => {
     t.same(got.metadata.labels, { app: 'two' });
     t.same(got.metadata.finalizers, ['example.com/b', 'example.com/c']);
     t.same(got.spec.accessModes, ['ReadWriteOnce']);
+  });
+
+  // The local cluster keeps a Pod's spec opaque; kubectl builds the patch from its compiled-in Pod type and the
+  // $setElementOrder it sends tells the server to merge containers by name rather than drop their other fields.
+  t.test('client-side kubectl apply, twice, of a Pod: the unchanged container fields survive', async (t) => {
+    const pod = (image: string) => `apiVersion: v1
+kind: Pod
+metadata: {name: pod-applied}
+spec:
+  containers:
+  - {name: a, image: ${image}, command: [sleep, "1"]}
+  - {name: b, image: busybox, ports: [{containerPort: 80}]}
+`;
+    t.match(await k.output(['apply', '-f', '-'], pod('one')), /pod-applied created/);
+    const r = await k.run(['apply', '-f', '-', '-v=8'], { input: pod('two') });
+    t.equal(r.code, 0, r.stderr);
+    t.ok(sentStrategicPatch(r.stderr), 'kubectl sent a strategic merge patch');
+    const got = await getJson(k, ['pod', 'pod-applied']);
+    t.same(got.spec.containers, [
+      { name: 'a', image: 'two', command: ['sleep', '1'] },
+      { name: 'b', image: 'busybox', ports: [{ containerPort: 80 }] },
+    ]);
   });
 });
