@@ -101,10 +101,15 @@ t.test('informer: ordered events, restart within the window, re-list after 410',
   t.equal(lists, 1, 'resumed by watch, no re-list');
 
   // Restart with a tiny history and many writes: the informer's revision is gone, the watch answers 410, it re-lists.
+  // The writes land while the server is not listening, so the informer cannot resume before they push its revision
+  // out of the history (with the server up, a fast reconnect would race the writes and legitimately need no 410).
   await server.stop();
+  const offline = SqliteStore.open({ path: file, historyMaxEvents: 3 });
+  const offlineRegistry = new Registry({ store: offline, definitions: volumeSnapshotDefinitions });
+  for (let i = 0; i < 20; i++) await offlineRegistry.create(VS, snap(`n${i}`), { namespace: 'default' });
+  await offlineRegistry.delete(VS, { namespace: 'default', name: 'b' });
+  await offline.close();
   server = await serve(file, port, 3);
-  for (let i = 0; i < 20; i++) await server.registry.create(VS, snap(`n${i}`), { namespace: 'default' });
-  await server.registry.delete(VS, { namespace: 'default', name: 'b' });
   await until(() => events.includes('add n19') && events.includes('delete b'), 're-list after 410');
   t.equal(lists, 2, 'the 410 made it list again');
   t.equal(informer.list('default').length, 21, 'the cache equals the server state');
