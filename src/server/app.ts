@@ -13,12 +13,14 @@ import { HealthChecks, registerHealthRoutes } from './health.js';
 import { maxInFlightHook, type MaxInFlightFlagValues } from './max-in-flight.js';
 import { versionInfo } from './version.js';
 import { peerChain, type X509Authenticator } from './x509-authenticator.js';
+import { lazyChildLoggerFactory } from './lazy-child-logger.js';
 import type { LogLevel } from '../config.js';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
 /** Levels at which the per-request line is written (below them its fields are not even gathered). */
 const LOGS_INFO = new Set(['trace', 'debug', 'info']);
+const REQUEST_ID_LABEL = 'reqId';
 
 /** Paths that answer without credentials, as kube-apiserver's do (kubelet probes carry none). */
 const ANONYMOUS_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
@@ -129,7 +131,8 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       },
     },
     // One line per request is written by our onResponse hook instead (with the user and latency).
-    logController: new LogController({ disableRequestLogging: true }),
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: REQUEST_ID_LABEL }),
+    childLoggerFactory: lazyChildLoggerFactory,
     bodyLimit: MAX_BODY_BYTES,
     return503OnClosing: true,
     // Errors fastify raises before routing (a malformed URL, a bad Content-Type…) are Statuses too.
@@ -176,8 +179,11 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     const latencyMs = started ? Number(process.hrtime.bigint() - started) / 1e6 : undefined;
     requestMetrics?.observe(req.method, req.url, reply.statusCode, latencyMs);
     if (!LOGS_INFO.has(req.log.level)) return;
-    req.log.info(
+    // Through the server's logger with the request id, as the request's child would bind it (the same line, without
+    // making the child).
+    app.log.info(
       {
+        [REQUEST_ID_LABEL]: req.id,
         user: req.user?.username,
         verb: req.method,
         path: req.url,
