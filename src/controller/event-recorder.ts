@@ -20,7 +20,11 @@ export interface EventRecorderOptions {
   component?: string;
   /** Identifies this replica (`reportingInstance`). */
   instance?: string;
-  /** Aggregated entries kept (oldest dropped first). */
+  /**
+   * Aggregated entries kept (oldest dropped first); default 4096, client-go's maxLruCacheEntries
+   * (tools/record/events_cache.go). An entry is the last Event written, about 2.3 KiB with its key, so a busy
+   * worker's cache levels off near 9 MiB: it fills by one entry per new (object, reason, message), and stays full.
+   */
   cacheSize?: number;
 }
 
