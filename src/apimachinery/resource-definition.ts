@@ -4,6 +4,7 @@
 
 import type { FieldError } from './status-error.js';
 import type { JsonSchema } from './json-schema.js';
+import type { ProtoMessage } from './protobuf-body.js';
 
 /** An object as the registry handles it: plain JSON with Kubernetes metadata. */
 export interface KubeObject {
@@ -64,6 +65,8 @@ export interface ResourceDefinition {
   strategy: ResourceStrategy;
   /** Printer columns after Name (Age included where wanted); Name is added by the table builder. */
   columns: ColumnDefinition[];
+  /** The kind's protobuf message layout, for clients that send built-in kinds as protobuf; absent = JSON/YAML only. */
+  protobuf?: ProtoMessage;
   /** Name goes last and only into `-o wide` instead of first (core Events print it so). */
   nameColumnLastAndWide?: boolean;
   /** Field selectors beyond metadata.name/metadata.namespace, which are always selectable. */

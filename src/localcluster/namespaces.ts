@@ -8,6 +8,7 @@ import { fieldErrors, type FieldError } from '../apimachinery/status-error.js';
 import { isDNS1123Label } from '../apimachinery/object-meta-validation.js';
 import { objectSchema, stringList } from './schema-parts.js';
 import { isObject } from './core-validation.js';
+import { OBJECT_META, type ProtoMessage } from '../apimachinery/protobuf-body.js';
 
 interface NamespaceShape {
   spec?: { finalizers?: string[] };
@@ -46,6 +47,32 @@ export function validateNamespace(o: KubeObject): FieldError[] {
   return isDNS1123Label(name).map((msg) => fieldErrors.invalid('metadata.name', name, msg));
 }
 
+// core/v1 generated.proto: Namespace, NamespaceSpec, NamespaceStatus, NamespaceCondition (`kubectl create namespace`
+// sends protobuf).
+const namespaceProtobuf: ProtoMessage = {
+  1: { name: 'metadata', type: 'message', message: OBJECT_META },
+  2: { name: 'spec', type: 'message', message: { 1: { name: 'finalizers', type: 'string', repeated: true } } },
+  3: {
+    name: 'status',
+    type: 'message',
+    message: {
+      1: { name: 'phase', type: 'string' },
+      2: {
+        name: 'conditions',
+        type: 'message',
+        repeated: true,
+        message: {
+          1: { name: 'type', type: 'string' },
+          2: { name: 'status', type: 'string' },
+          4: { name: 'lastTransitionTime', type: 'time' },
+          5: { name: 'reason', type: 'string' },
+          6: { name: 'message', type: 'string' },
+        },
+      },
+    },
+  },
+};
+
 export const namespaceDefinition: ResourceDefinition = {
   group: '',
   version: 'v1',
@@ -57,6 +84,7 @@ export const namespaceDefinition: ResourceDefinition = {
   shortNames: ['ns'],
   categories: [],
   schema: namespaceSchema,
+  protobuf: namespaceProtobuf,
   subresources: { status: true },
   strategy: {
     prepareForCreate(o) {

@@ -79,6 +79,19 @@ t.test('standalone walkthrough with kubectl, in-process', async (t) => {
     t.match(r.stderr, 'Error from server (NotFound): error when creating "STDIN": namespaces "nope" not found');
   });
 
+  t.test('kubectl create namespace (a protobuf body) makes a namespace to work in', async (t) => {
+    t.match(await k.output(['create', 'namespace', 'team-a', '--dry-run=server', '-o', 'name']), /^namespace\/team-a\n$/);
+    t.match(await k.output(['create', 'namespace', 'team-a']), /namespace\/team-a created/);
+    const ns = JSON.parse(await k.output(['get', 'ns', 'team-a', '-o', 'json'])) as { metadata: Record<string, unknown>; status: { phase: string } };
+    t.same(Object.keys(ns.metadata).sort(), ['creationTimestamp', 'generation', 'name', 'resourceVersion', 'uid'], 'no empty fields stored');
+    t.equal(ns.status.phase, 'Active');
+    const again = await k.run(['create', 'namespace', 'team-a']);
+    t.match(again.stderr, 'Error from server (AlreadyExists): namespaces "team-a" already exists');
+    const pvc = 'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: in-team-a}\nspec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}\n';
+    t.match(await k.output(['create', '-n', 'team-a', '-f', '-'], pvc), /persistentvolumeclaim\/in-team-a created/);
+    t.match(await k.output(['delete', 'namespace', 'team-a', '--wait=false']), /namespace "team-a" deleted/);
+  });
+
   t.test('restore claims: refused in kube-apiserver words, or admitted and mutated', async (t) => {
     /** `kubectl create -f examples/<file>` fails with the restore webhook's denial, in kubectl's words. */
     const refused = async (file: string, reason: string) => {

@@ -13,6 +13,7 @@ import { encodeJson } from '../json-encoding.js';
 import { decodeBody } from '../request-body.js';
 import { negotiate, type Negotiated, type Transform } from '../content-negotiation.js';
 import { buildTable, parseIncludeObject, partialObjectMetadata } from '../table.js';
+import { decodeProtobufObject, PROTOBUF_MEDIA_TYPE } from '../protobuf-body.js';
 
 export interface HandlerContext {
   request: FastifyRequest;
@@ -99,7 +100,13 @@ export function rawBody(request: FastifyRequest): string {
  */
 export function decodeObjectRequest(ctx: HandlerContext, fieldValidation: FieldValidation, warnings: string[]): unknown {
   const type = contentTypeOf(ctx.request);
-  if (!OBJECT_BODY_TYPES.includes(type)) throw StatusError.unsupportedMediaType(['application/json', 'application/yaml']);
+  if (type === PROTOBUF_MEDIA_TYPE && ctx.def.protobuf) {
+    const body = ctx.request.body;
+    return decodeProtobufObject(Buffer.isBuffer(body) ? body : Buffer.alloc(0), ctx.def.protobuf);
+  }
+  if (!OBJECT_BODY_TYPES.includes(type)) {
+    throw StatusError.unsupportedMediaType([...OBJECT_BODY_TYPES, ...(ctx.def.protobuf ? [PROTOBUF_MEDIA_TYPE] : [])]);
+  }
   const raw = rawBody(ctx.request);
   let decoded: { value: unknown; duplicateFields: string[] };
   try {
