@@ -23,6 +23,20 @@ function defaultTimeoutSeconds(): number {
  */
 export class OpenWatches {
   private readonly enders = new Set<() => void>();
+  private dirty: Flushable[] = [];
+  private flushing: NodeJS.Immediate | undefined;
+
+  /** Flushes `writer` at the end of this turn of the event loop, with every other watch that has lines waiting:
+   *  one timer per turn for all the watches an event reached, not one each. */
+  flushSoon(writer: Flushable): void {
+    this.dirty.push(writer);
+    this.flushing ??= setImmediate(() => {
+      this.flushing = undefined;
+      const writers = this.dirty;
+      this.dirty = [];
+      for (const w of writers) w.flush();
+    });
+  }
 
   add(end: () => void): void {
     this.enders.add(end);
@@ -39,6 +53,10 @@ export class OpenWatches {
   endAll(): void {
     for (const end of [...this.enders]) end();
   }
+}
+
+interface Flushable {
+  flush(): void;
 }
 
 export interface WatchHandlerOptions {
@@ -90,7 +108,7 @@ export async function handleWatch(ctx: HandlerContext, options: WatchHandlerOpti
   res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache, private' });
   res.flushHeaders();
 
-  const out = new EventWriter(res);
+  const out = new EventWriter(res, options.active);
   let closed = false;
   const timer = setTimeout(() => finish(), (timeoutSeconds && timeoutSeconds > 0 ? timeoutSeconds : defaultTimeoutSeconds()) * 1000);
   const finish = () => {
@@ -199,15 +217,19 @@ function chunkOf(lines: Buffer[], bytes: number): Buffer {
  * `blocked()` is the socket's backpressure: while it is full the watch stops taking events, which then queue in
  * the watch cache (and end the watch as too slow when they exceed its bound), as before.
  */
-class EventWriter {
+class EventWriter implements Flushable {
   private pending: Buffer[] = [];
   private bytes = 0;
-  private scheduled: NodeJS.Immediate | undefined;
+  private queued = false;
+  private own: NodeJS.Immediate | undefined;
   private waiting: Promise<void> | undefined;
   private closed = false;
   private readonly framed: boolean;
 
-  constructor(private readonly res: ServerResponse) {
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly scheduler?: OpenWatches,
+  ) {
     this.framed = res.chunkedEncoding && res.req.method !== 'HEAD';
   }
 
@@ -216,25 +238,27 @@ class EventWriter {
     this.pending.push(line);
     this.bytes += line.length;
     if (this.bytes >= FLUSH_BYTES) this.flush();
-    else this.scheduled ??= setImmediate(() => this.flush());
+    else if (!this.queued) {
+      this.queued = true;
+      if (this.scheduler) this.scheduler.flushSoon(this);
+      else this.own = setImmediate(() => this.flush());
+    }
   }
 
   flush(): void {
-    if (this.scheduled) clearImmediate(this.scheduled);
-    this.scheduled = undefined;
+    this.queued = false;
+    if (this.own) clearImmediate(this.own);
+    this.own = undefined;
     if (this.pending.length === 0 || this.closed) return;
     const lines = this.pending;
     const bytes = this.bytes;
     this.pending = [];
     this.bytes = 0;
     const socket = this.res.socket;
-    let ok: boolean;
     if (this.framed && socket && !socket.destroyed) {
-      ok = socket.write(chunkOf(lines, bytes));
-      if (!ok) this.waitFor(socket);
-    } else {
-      ok = this.res.write(lines.length === 1 ? lines[0] : Buffer.concat(lines, bytes));
-      if (!ok) this.waitFor(this.res);
+      if (!socket.write(chunkOf(lines, bytes))) this.waitFor(socket);
+    } else if (!this.res.write(lines.length === 1 ? lines[0] : Buffer.concat(lines, bytes))) {
+      this.waitFor(this.res);
     }
   }
 
@@ -261,8 +285,8 @@ class EventWriter {
 
   close(): void {
     this.closed = true;
-    if (this.scheduled) clearImmediate(this.scheduled);
-    this.scheduled = undefined;
+    if (this.own) clearImmediate(this.own);
+    this.own = undefined;
     this.pending = [];
     this.bytes = 0;
   }
