@@ -10,8 +10,10 @@
 //
 // The same rule feeds the published OpenAPI (openApiPatchExtensions), so that kubectl's client-side apply — which
 // computes its patch from the x-kubernetes-patch-* extensions it reads there — and this server agree on every list.
-// Errors are worded and classified as interpretStrategicMergePatchError does: the mergepatch sentinel errors become
-// 400 BadRequest or a generic 422, anything else is the 500 (reason Unknown) a plain Go error becomes.
+// Errors are worded as upstream words them and classified as interpretStrategicMergePatchError does (the mergepatch
+// sentinel errors become 400 BadRequest or a generic 422) with one deliberate difference: the errors kube-apiserver
+// lets through as a 500 (an unknown $patch directive, an item without its merge key, …) are the patch's fault, so
+// they are a 400 here too — bad input never gets a 5xx.
 
 import type { JsonSchema } from './json-schema.js';
 import { StatusError } from './status-error.js';
@@ -46,23 +48,23 @@ function unprocessable(): StatusError {
   return new StatusError(422, 'Invalid', 'the server rejected our request due to an error in our request', {});
 }
 
-/** A plain Go error reaching the handler: 500 with reason Unknown (omitted) and the error text as message. */
-function plain(message: string): StatusError {
-  return new StatusError(500, undefined, message);
+/** An error upstream leaves unclassified (a 500 there): the patch cannot be applied, so 400 with the same text. */
+function malformed(message: string): StatusError {
+  return StatusError.badRequest(message);
 }
 
 function errNoMergeKey(m: Obj, key: string): StatusError {
-  return plain(`map: ${goString(m)} does not contain declared merge key: ${key}`);
+  return malformed(`map: ${goString(m)} does not contain declared merge key: ${key}`);
 }
 
 function errBadArgType(expected: 'map' | 'slice', actual: unknown): StatusError {
   const names = { map: 'map[string]interface {}', slice: '[]interface {}' };
-  return plain(`expected a ${names[expected]}, but received a ${goTypeName(actual)}`);
+  return malformed(`expected a ${names[expected]}, but received a ${goTypeName(actual)}`);
 }
 
 function errBadPatchType(t: unknown, m: Obj): StatusError {
   const text = typeof t === 'string' ? t : `%!s(${goTypeName(t)}=${goString(t)})`;
-  return plain(`unknown patch type: ${text} in map: ${goString(m)}`);
+  return malformed(`unknown patch type: ${text} in map: ${goString(m)}`);
 }
 
 // ---- Go formatting of decoded JSON (fmt's %v of map[string]interface{} and friends) ----
@@ -222,7 +224,7 @@ function extractRetainKeysPatchStrategy(strategies: string[]): [boolean, string]
       if (strategies[1] === RETAIN_KEYS_STRATEGY) return [true, strategies[0]];
       break;
   }
-  throw plain(`unexpected patch strategy: [${strategies.join(' ')}]`);
+  throw malformed(`unexpected patch strategy: [${strategies.join(' ')}]`);
 }
 
 /** The published OpenAPI's view of a schema: every list this module merges gets the extensions kubectl reads. */
@@ -449,7 +451,7 @@ function validatePatchWithSetOrderList(patchList: unknown[], order: unknown[], m
     s++;
   }
   if (p < nonDelete.length && s >= order.length) {
-    throw plain(`the order in patch list:\n${goString(patchList)}\n doesn't match ${SET_ELEMENT_ORDER_PREFIX} list:\n${goString(order)}`);
+    throw malformed(`the order in patch list:\n${goString(patchList)}\n doesn't match ${SET_ELEMENT_ORDER_PREFIX} list:\n${goString(order)}`);
   }
 }
 
@@ -487,11 +489,11 @@ function sliceElementKind(...lists: unknown[][]): JsonKind {
         prev = k;
         if (k === 'slice') throw unprocessable();
       } else if (prev !== k) {
-        throw plain(`list element types are not identical: [${lists.map(goString).join(' ')}]`);
+        throw malformed(`list element types are not identical: [${lists.map(goString).join(' ')}]`);
       }
     }
   }
-  if (prev === undefined) throw plain('no elements in any of the given slices');
+  if (prev === undefined) throw malformed('no elements in any of the given slices');
   return prev;
 }
 
@@ -503,7 +505,7 @@ function mergeSlice(original: unknown[], patch: unknown[], itemSchema: JsonSchem
     if (isDeleteList) return original.filter((v) => !patch.some((d) => scalarEqual(d, v)));
     merged = deduplicateScalars([...original, ...patch]);
   } else {
-    if (!mergeKey) throw plain(`cannot merge lists without merge key for ${kindName(itemSchema)}`);
+    if (!mergeKey) throw malformed(`cannot merge lists without merge key for ${kindName(itemSchema)}`);
     [original, patch] = mergeSliceWithSpecialElements(original, patch, mergeKey);
     merged = mergeSliceWithoutSpecialElements(original, patch, mergeKey, itemSchema);
   }
@@ -531,7 +533,7 @@ function mergeSliceWithSpecialElements(original: unknown[], patch: unknown[], me
     } else if (directive === REPLACE_DIRECTIVE) {
       replace = true;
     } else if (directive === MERGE_DIRECTIVE) {
-      throw plain('merging lists cannot yet be specified in the patch');
+      throw malformed('merging lists cannot yet be specified in the patch');
     } else {
       throw errBadPatchType(directive, item);
     }
@@ -542,7 +544,7 @@ function mergeSliceWithSpecialElements(original: unknown[], patch: unknown[], me
 function findMapInSliceBasedOnKeyValue(list: unknown[], key: string, value: unknown): number {
   for (let i = 0; i < list.length; i++) {
     const v = list[i];
-    if (!isObj(v)) throw plain(`value for key ${i} is not a map`);
+    if (!isObj(v)) throw malformed(`value for key ${i} is not a map`);
     if (has(v, key) && scalarEqual(v[key], value)) return i;
   }
   return -1;

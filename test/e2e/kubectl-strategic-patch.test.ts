@@ -112,7 +112,7 @@ t.test('strategic merge patches from kubectl', async (t) => {
     t.same(got.status.conditions.map((c) => [c.type, c.status]), [['Ready', 'True'], ['Pending', 'False']]);
     const noKey = await status('[{"status":"True"}]');
     t.equal(noKey.code, 1);
-    t.match(noKey.stderr, 'Error from server: map: map[status:True] does not contain declared merge key: type');
+    t.match(noKey.stderr, 'Error from server (BadRequest): map: map[status:True] does not contain declared merge key: type');
     const retain = await k.run(['patch', 'vsnap', 'snap-patched', '-p', '{"metadata":{"$retainKeys":"labels"}}']);
     t.match(retain.stderr, 'Error from server (BadRequest): invalid patch format of retainKeys');
   });

@@ -318,14 +318,14 @@ function corpus(fixtureRv: string, fixtureUid: string): Row[] {
   patch('json: index out of range', JSONPATCH, '[{"op":"add","path":"/metadata/finalizers/99","value":"a"}]', 422, 'Invalid');
   patch('json: __proto__ path', JSONPATCH, '[{"op":"add","path":"/__proto__/polluted","value":1}]', [400, 422]);
   patch('json: replace the whole object', JSONPATCH, '[{"op":"replace","path":"","value":{}}]', [400, 422]);
-  // Strategic merge patch: interpretStrategicMergePatchError's 400s and generic 422; the 500 is the plain Go error
-  // kube-apiserver answers an unknown $patch directive with.
+  // Strategic merge patch: interpretStrategicMergePatchError's 400s and generic 422; an unknown $patch directive is a
+  // 400 too (kube-apiserver lets that plain error through as a 500).
   patch('strategic: not an object', SMP, '[1]', 400, 'BadRequest', 'json: cannot unmarshal array into Go value of type map[string]interface {}');
   patch('strategic: truncated', SMP, '{"metadata":', 400, 'BadRequest');
   patch('strategic: $retainKeys not a list', SMP, '{"metadata":{"$retainKeys":"labels"}}', 400, 'BadRequest', 'invalid patch format of retainKeys');
   patch('strategic: delete list without a slash', SMP, '{"metadata":{"$deleteFromPrimitiveListfinalizers":["a"]}}', 400, 'BadRequest', 'invalid patch format of primitive list');
   patch('strategic: list of lists', SMP, '{"metadata":{"$setElementOrder/finalizers":[],"finalizers":[["a"]]}}', 422, 'Invalid', 'the server rejected our request due to an error in our request');
-  patch('strategic: $patch merge on a map', SMP, '{"metadata":{"$patch":"merge"}}', 500, undefined, 'unknown patch type: merge in map: map[$patch:merge]');
+  patch('strategic: $patch merge on a map', SMP, '{"metadata":{"$patch":"merge"}}', 400, 'BadRequest', 'unknown patch type: merge in map: map[$patch:merge]');
   patch('strategic: renames', SMP, '{"metadata":{"name":"other"}}', 400, 'BadRequest', 'does not match the name on the URL');
   add({ name: 'PATCH strategic: unknown field (Strict query)', method: 'PATCH', path: `${FIXTURE}?fieldValidation=Strict`, body: '{"spec":{"bogus":1}}', ctype: SMP, code: 422, reason: 'Invalid', msg: 'patch: Invalid value: "map[spec:map[bogus:1]]": strict decoding error: unknown field "spec.bogus"' });
   add({ name: 'PATCH strategic: duplicate key (Strict query)', method: 'PATCH', path: `${FIXTURE}?fieldValidation=Strict`, body: '{"metadata":{"labels":{"a":"b","a":"c"}}}', ctype: SMP, code: 422, reason: 'Invalid', msg: 'strict decoding error: duplicate field "metadata.labels.a"' });
