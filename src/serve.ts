@@ -122,7 +122,15 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     warn: (o: object, m: string) => late.app?.log.warn(o, m),
     error: (o: object, m: string) => late.app?.log.error(o, m),
   };
-  if (standalone) local = createLocalCluster(() => registry, { log, restoreStorageClass: opts.restoreStorageClass });
+  // The access reviews (kubectl auth can-i / whoami) ask the authorizer built below; they are only called once serving.
+  if (standalone) {
+    local = createLocalCluster(() => registry, {
+      log,
+      restoreStorageClass: opts.restoreStorageClass,
+      authorize: (user, info) => authorizer.authorize(user, info),
+      rulesFor: (user, namespace) => authorizer.rulesFor(user, namespace),
+    });
+  }
   const registry: Registry = new Registry({
     store,
     definitions: [...volumeSnapshotDefinitions, ...(local?.definitions ?? [])],

@@ -159,6 +159,10 @@ export const apiPlugin: FastifyPluginAsync<ApiPluginOptions> = async (app: Fasti
     if (!def) throw StatusError.pathNotFound();
     if (info.subresource && !(info.subresource === 'status' && def.subresources.status)) throw StatusError.pathNotFound();
     if (info.parts.length > 3) throw StatusError.pathNotFound();
+    // A kind serving only some verbs (the create-only reviews) answers the others as go-restful does: 405.
+    if (def.verbs && !def.verbs.includes(info.verb)) {
+      throw StatusError.methodNotSupported({ group: def.group, resource: def.plural }, info.verb);
+    }
     const hasNamespace = info.namespace !== '';
     if (!def.namespaced && hasNamespace) throw StatusError.pathNotFound();
     // A namespaced resource is addressable without a namespace only as a collection read (list/watch).

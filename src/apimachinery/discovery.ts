@@ -3,9 +3,9 @@
 
 import { createHash } from 'node:crypto';
 import {
-  RESOURCE_VERBS,
   STATUS_VERBS,
   apiVersionOf,
+  verbsOf,
   type ResourceDefinition,
 } from './resource-definition.js';
 import { echoParams, parseAccept } from './content-negotiation.js';
@@ -74,11 +74,12 @@ export function apiResourceListDoc(
       singularName: d.singular,
       namespaced: d.namespaced,
       kind: d.kind,
-      verbs: RESOURCE_VERBS,
+      verbs: verbsOf(d),
     };
     if (d.shortNames?.length) r.shortNames = d.shortNames;
     if (d.categories?.length) r.categories = d.categories;
-    r.storageVersionHash = storageVersionHash(d.group, d.version, d.kind);
+    // Nothing stored, no storage version (kube-apiserver leaves it out for the access reviews).
+    if (!d.computeCreate) r.storageVersionHash = storageVersionHash(d.group, d.version, d.kind);
     resources.push(r);
     if (d.subresources.status) {
       resources.push({ name: `${d.plural}/status`, singularName: '', namespaced: d.namespaced, kind: d.kind, verbs: STATUS_VERBS });
@@ -97,7 +98,7 @@ function discoveryResources(defs: ResourceDefinition[]): Record<string, unknown>
       responseKind,
       scope: d.namespaced ? 'Namespaced' : 'Cluster',
       singularResource: d.singular,
-      verbs: RESOURCE_VERBS,
+      verbs: verbsOf(d),
     };
     if (d.shortNames?.length) r.shortNames = d.shortNames;
     if (d.categories?.length) r.categories = d.categories;

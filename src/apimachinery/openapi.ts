@@ -141,7 +141,13 @@ function pathsOf(def: ResourceDefinition): PathSpec[] {
       ],
     });
   }
-  return out;
+  // A kind serving only some verbs (the create-only reviews) publishes only those operations.
+  const verbs = def.verbs;
+  if (!verbs) return out;
+  const verbOf: Record<string, string> = { post: 'create', put: 'update' };
+  return out
+    .map((p) => ({ ...p, ops: p.ops.filter((op) => verbs.includes(verbOf[op.action] ?? op.action)) }))
+    .filter((p) => p.ops.length > 0);
 }
 
 function tagOf(def: ResourceDefinition): string {

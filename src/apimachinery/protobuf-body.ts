@@ -114,6 +114,8 @@ const ZERO_TIME_SECONDS = -62135596800;
 
 /** metav1.Time marshals as a Timestamp and means whole seconds; the zero time is undefined. */
 function rfc3339FromTimestamp(msg: Buffer): string | undefined {
+  // metav1.Time marshals the zero time as an empty message, and Unmarshal reads one back as zero (time_proto.go).
+  if (msg.length === 0) return undefined;
   const r = new Reader(msg);
   let seconds = 0;
   while (!r.done) {

@@ -232,6 +232,21 @@ export class Registry {
 
   // ---------------------------------------------------------------- create
 
+  /**
+   * A POST to a virtual kind (`computeCreate`): the body is decoded and checked as a create's is (apiVersion, kind,
+   * unknown fields, schema, strategy.validate), then answered; nothing is stored, so no uid/resourceVersion/admission.
+   */
+  async computeCreate(def: ResourceDefinition, body: unknown, options: WriteOptions = {}): Promise<KubeObject> {
+    if (!def.computeCreate) throw StatusError.methodNotSupported(groupResource(def), 'create');
+    const obj = this.decodeIncoming(def, body, options);
+    const errs: FieldError[] = [];
+    if (obj.kind !== def.kind) errs.push(fieldErrors.invalid('kind', obj.kind, `must be ${def.kind}`));
+    errs.push(...(this.validators.get(def)?.(obj) ?? []));
+    errs.push(...(def.strategy.validate?.(obj) ?? []));
+    this.assertValid(def, obj, errs);
+    return def.computeCreate(obj, { user: options.user });
+  }
+
   async create(ref: ResourceRef, body: unknown, options: WriteOptions & { namespace?: string } = {}): Promise<KubeObject> {
     return this.createWith(ref, body, options, undefined);
   }

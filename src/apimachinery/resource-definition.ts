@@ -5,6 +5,7 @@
 import type { FieldError } from './status-error.js';
 import type { JsonSchema } from './json-schema.js';
 import type { ProtoMessage } from './protobuf-body.js';
+import type { UserInfo } from './user-info.js';
 
 /** An object as the registry handles it: plain JSON with Kubernetes metadata. */
 export interface KubeObject {
@@ -73,6 +74,21 @@ export interface ResourceDefinition {
   selectableFields?: Record<string, (obj: KubeObject) => string | undefined>;
   /** Storage key; defaults to `${group}/${plural}` (`core/${plural}` for the core group). */
   resource?: string;
+  /**
+   * The verbs served, in discovery and routing; default RESOURCE_VERBS. Any other verb is a 405, and OpenAPI lists
+   * only these operations.
+   */
+  verbs?: readonly string[];
+  /**
+   * A virtual kind (k8s.io/apiserver's rest.Creater with no storage, e.g. SelfSubjectAccessReview): a POST computes
+   * the answer from the decoded body and the caller, nothing is stored; give it with `verbs: ['create']`.
+   */
+  computeCreate?: (obj: KubeObject, ctx: ComputeCreateContext) => Promise<KubeObject> | KubeObject;
+}
+
+export interface ComputeCreateContext {
+  /** The authenticated caller (absent only when the server runs without authentication). */
+  user?: UserInfo;
 }
 
 export function apiVersionOf(def: Pick<ResourceDefinition, 'group' | 'version'>): string {
@@ -108,3 +124,7 @@ export function selectableFieldNames(def: ResourceDefinition): string[] {
 /** Verbs every definition serves (kube's discovery order). */
 export const RESOURCE_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 export const STATUS_VERBS = ['get', 'patch', 'update'];
+
+export function verbsOf(def: Pick<ResourceDefinition, 'verbs'>): readonly string[] {
+  return def.verbs ?? RESOURCE_VERBS;
+}

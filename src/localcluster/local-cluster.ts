@@ -10,6 +10,7 @@ import { Binder } from './binder.js';
 import type { LocalClusterLogger } from './event-recorder.js';
 import { createLocalAdmission, type AdmissionPlugin } from './local-admission.js';
 import { localAdmissionDeps } from './local-admission-deps.js';
+import { accessReviewDefinitions, type AuthorizeFn, type RulesFn } from './access-reviews.js';
 
 export interface LocalClusterOptions {
   log: LocalClusterLogger;
@@ -18,6 +19,13 @@ export interface LocalClusterOptions {
   resyncMs?: number;
   /** `--restore-storage-class` for the PVC webhooks (default `snapshot-promoter`). */
   restoreStorageClass?: string;
+  /**
+   * The server's authorizer: with it the local cluster answers SelfSubjectAccessReview, SubjectAccessReview and
+   * SelfSubjectReview (`kubectl auth can-i`, `kubectl auth whoami`) as kube-apiserver would.
+   */
+  authorize?: AuthorizeFn;
+  /** The authorizer's rules for a user in a namespace: SelfSubjectRulesReview (`kubectl auth can-i --list`). */
+  rulesFor?: RulesFn;
 }
 
 export interface LocalCluster {
@@ -39,7 +47,10 @@ export interface LocalCluster {
  * create the local cluster first and hand the Registry over once it exists.
  */
 export function createLocalCluster(registry: Registry | (() => Registry), options: LocalClusterOptions): LocalCluster {
-  const definitions = localClusterDefinitions({ clock: options.clock });
+  const definitions = [
+    ...localClusterDefinitions({ clock: options.clock }),
+    ...(options.authorize ? accessReviewDefinitions({ authorize: options.authorize, rulesFor: options.rulesFor, clock: options.clock }) : []),
+  ];
   const resolve = (): Registry => (typeof registry === 'function' ? registry() : registry);
   let binder: Binder | undefined;
   let chain: AdmissionPlugin | undefined;

@@ -2,8 +2,9 @@
 // (--authorization-policy-file, or the built-in default) in standalone mode; system:masters and the always-allow
 // paths short-circuit both.
 import type { Authorizer } from './app.js';
-import { withAlwaysAllow, DEFAULT_ALWAYS_ALLOW_PATHS } from './always-allow-authorizer.js';
-import { DEFAULT_POLICY, PolicyAuthorizer, loadPolicyFile } from './policy-file-authorizer.js';
+import { withAlwaysAllow, DEFAULT_ALWAYS_ALLOW_GROUPS, DEFAULT_ALWAYS_ALLOW_PATHS } from './always-allow-authorizer.js';
+import { DEFAULT_POLICY, PolicyAuthorizer, loadPolicyFile, type SubjectRules } from './policy-file-authorizer.js';
+import type { UserInfo } from '../apimachinery/user-info.js';
 import { SubjectAccessReviewAuthorizer, type AccessReviewer } from './sar-authorizer.js';
 
 export interface AuthorizationOptions {
@@ -23,13 +24,34 @@ export interface AuthorizationDeps {
   now?: () => number;
 }
 
-export async function createAuthorization(options: AuthorizationOptions, deps: AuthorizationDeps = {}): Promise<Authorizer> {
-  const inner: Authorizer = deps.accessReviewer
-    ? new SubjectAccessReviewAuthorizer(deps.accessReviewer, {
-        authorizedTtlMs: (options.authorizedTtlSeconds ?? 10) * 1000,
-        unauthorizedTtlMs: (options.unauthorizedTtlSeconds ?? 10) * 1000,
-        now: deps.now,
-      })
-    : new PolicyAuthorizer(options.policyFile ? await loadPolicyFile(options.policyFile) : DEFAULT_POLICY);
-  return withAlwaysAllow(inner, { paths: options.alwaysAllowPaths ?? DEFAULT_ALWAYS_ALLOW_PATHS });
+/** An Authorizer that can also list a user's rules (SelfSubjectRulesReview). */
+export interface RulesAuthorizer extends Authorizer {
+  rulesFor(user: UserInfo, namespace: string): SubjectRules;
+}
+
+// What RBAC lists for system:masters (the cluster-admin ClusterRole).
+const ALL_RULES: SubjectRules = {
+  resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],
+  nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
+  incomplete: false,
+};
+
+export async function createAuthorization(options: AuthorizationOptions, deps: AuthorizationDeps = {}): Promise<RulesAuthorizer> {
+  const policy = deps.accessReviewer ? undefined : new PolicyAuthorizer(options.policyFile ? await loadPolicyFile(options.policyFile) : DEFAULT_POLICY);
+  const inner: Authorizer =
+    policy ??
+    new SubjectAccessReviewAuthorizer(deps.accessReviewer!, {
+      authorizedTtlMs: (options.authorizedTtlSeconds ?? 10) * 1000,
+      unauthorizedTtlMs: (options.unauthorizedTtlSeconds ?? 10) * 1000,
+      now: deps.now,
+    });
+  const outer = withAlwaysAllow(inner, { paths: options.alwaysAllowPaths ?? DEFAULT_ALWAYS_ALLOW_PATHS });
+  return {
+    authorize: (user, info) => outer.authorize(user, info),
+    rulesFor(user, namespace) {
+      if (user.groups.some((g) => DEFAULT_ALWAYS_ALLOW_GROUPS.includes(g))) return ALL_RULES;
+      // A webhook authorizer cannot list rules; kube-apiserver's answers "incomplete" with none, as here.
+      return policy ? policy.rulesFor(user, namespace) : { resourceRules: [], nonResourceRules: [], incomplete: true };
+    },
+  };
 }

@@ -36,9 +36,21 @@ export interface Policy {
   rules: PolicyRule[];
 }
 
+/**
+ * What kube-apiserver's bootstrap ClusterRole system:basic-user grants every authenticated user: asking who they are
+ * and what they may do (`kubectl auth whoami`, `kubectl auth can-i`). A policy file that wants these lists it too.
+ */
+export const BASIC_USER_RULE: PolicyRule = {
+  groups: ['system:authenticated'],
+  verbs: ['create'],
+  apiGroups: ['authorization.k8s.io', 'authentication.k8s.io'],
+  resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews', 'selfsubjectreviews'],
+};
+
 /** Used when no --authorization-policy-file is given. */
 export const DEFAULT_POLICY: Policy = {
   rules: [
+    BASIC_USER_RULE,
     { groups: ['system:masters'], verbs: ['*'], apiGroups: ['*'], resources: ['*'], nonResourceURLs: ['*'] },
     {
       groups: ['volumesnapshot:viewers'],
@@ -122,11 +134,35 @@ export function ruleAllows(rule: PolicyRule, user: UserInfo, info: RequestInfo):
   return !rule.namespaces || has(rule.namespaces, info.namespace);
 }
 
+/** SubjectRulesReviewStatus: the rules a user has in a namespace (SelfSubjectRulesReview, `kubectl auth can-i --list`). */
+export interface SubjectRules {
+  resourceRules: { verbs: string[]; apiGroups?: string[]; resources?: string[]; resourceNames?: string[] }[];
+  nonResourceRules: { verbs: string[]; nonResourceURLs?: string[] }[];
+  incomplete: boolean;
+}
+
+/** The policy's rules that apply to `user` in `namespace`, in RBAC's ResourceRule/NonResourceRule form. Pure. */
+export function policyRulesFor(policy: Policy, user: UserInfo, namespace: string): SubjectRules {
+  const out: SubjectRules = { resourceRules: [], nonResourceRules: [], incomplete: false };
+  for (const rule of policy.rules) {
+    if (!(has(rule.users, user.username) || user.groups.some((g) => has(rule.groups, g)))) continue;
+    if (rule.resources?.length && (!rule.namespaces || has(rule.namespaces, namespace))) {
+      out.resourceRules.push({ verbs: [...rule.verbs], apiGroups: [...(rule.apiGroups ?? [])], resources: [...rule.resources] });
+    }
+    if (rule.nonResourceURLs?.length) out.nonResourceRules.push({ verbs: [...rule.verbs], nonResourceURLs: [...rule.nonResourceURLs] });
+  }
+  return out;
+}
+
 export class PolicyAuthorizer implements Authorizer {
   constructor(private policy: Policy = DEFAULT_POLICY) {}
 
   setPolicy(policy: Policy): void {
     this.policy = policy;
+  }
+
+  rulesFor(user: UserInfo, namespace: string): SubjectRules {
+    return policyRulesFor(this.policy, user, namespace);
   }
 
   authorize(user: UserInfo, info: RequestInfo): AuthorizationDecision {

@@ -1,4 +1,5 @@
 // POST …/<plural>: 201 with the stored object (200 for a dry run, as upstream answers dry-run creates with 201 too).
+// A virtual kind (the access reviews) answers 201 with what its computeCreate made of the body; nothing is stored.
 import {
   decodeObjectRequest,
   dryRunOf,
@@ -16,6 +17,11 @@ export async function handleCreate(ctx: HandlerContext): Promise<void> {
   const fieldManager = fieldManagerOf(ctx.query, 'CreateOptions');
   const warnings: string[] = [];
   const body = decodeObjectRequest(ctx, fieldValidation, warnings);
+  if (ctx.def.computeCreate) {
+    const answer = await ctx.registry.computeCreate(ctx.def, body, { fieldValidation, warnings, user: ctx.request.user });
+    respondObject(ctx, 201, answer, warnings);
+    return;
+  }
   const created = await ctx.registry.create(ctx.def, body, {
     namespace: namespaceOf(ctx),
     dryRun,
