@@ -40,17 +40,20 @@ export interface Policy {
  * What kube-apiserver's bootstrap ClusterRole system:basic-user grants every authenticated user: asking who they are
  * and what they may do (`kubectl auth whoami`, `kubectl auth can-i`). A policy file that wants these lists it too.
  */
-export const BASIC_USER_RULE: PolicyRule = {
-  groups: ['system:authenticated'],
-  verbs: ['create'],
-  apiGroups: ['authorization.k8s.io', 'authentication.k8s.io'],
-  resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews', 'selfsubjectreviews'],
-};
+export const BASIC_USER_RULES: PolicyRule[] = [
+  { groups: ['system:authenticated'], verbs: ['create'], apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'] },
+  {
+    groups: ['system:authenticated'],
+    verbs: ['create'],
+    apiGroups: ['authorization.k8s.io'],
+    resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'],
+  },
+];
 
 /** Used when no --authorization-policy-file is given. */
 export const DEFAULT_POLICY: Policy = {
   rules: [
-    BASIC_USER_RULE,
+    ...BASIC_USER_RULES,
     { groups: ['system:masters'], verbs: ['*'], apiGroups: ['*'], resources: ['*'], nonResourceURLs: ['*'] },
     {
       groups: ['volumesnapshot:viewers'],

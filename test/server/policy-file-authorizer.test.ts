@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseRequestInfo } from '../../src/apimachinery/request-info.js';
-import { DEFAULT_POLICY, PolicyAuthorizer, loadPolicyFile, parsePolicy, ruleAllows } from '../../src/server/policy-file-authorizer.js';
+import { DEFAULT_POLICY, PolicyAuthorizer, loadPolicyFile, parsePolicy, policyRulesFor, ruleAllows } from '../../src/server/policy-file-authorizer.js';
 
 const G = 'volumesnapshot.external-storage.k8s.io';
 const user = (username: string, ...groups: string[]) => ({ username, groups: [...groups, 'system:authenticated'] });
@@ -29,6 +29,11 @@ t.test('the default policy: masters everything, viewers read-only, everyone else
     ['GET', '/apis', true, true, false],
     ['GET', '/openapi/v3', true, true, false],
     ['POST', '/apis/x', true, false, false],
+    // system:basic-user: every authenticated user may ask who they are and what they may do
+    ['POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', true, true, true],
+    ['POST', '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', true, true, true],
+    ['POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', true, true, true],
+    ['POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', true, false, false],
   ];
   for (const [m, u, ad, vi, ot] of cases) {
     t.equal(a.authorize(admin, req(m, u)).allowed, ad, `admin ${m} ${u}`);
@@ -36,7 +41,39 @@ t.test('the default policy: masters everything, viewers read-only, everyone else
     t.equal(a.authorize(other, req(m, u)).allowed, ot, `other ${m} ${u}`);
   }
   t.same(a.authorize(other, req('GET', vs)), { allowed: false }, 'no reason: the 403 reads as RBAC denials do');
-  t.same(DEFAULT_POLICY.rules.map((r) => r.groups), [['system:masters'], ['volumesnapshot:viewers']]);
+  t.same(DEFAULT_POLICY.rules.map((r) => r.groups), [['system:authenticated'], ['system:authenticated'], ['system:masters'], ['volumesnapshot:viewers']]);
+});
+
+t.test('policyRulesFor: the rules of the user, the namespace-limited ones only in their namespaces', async (t) => {
+  const policy = parsePolicy(`
+rules:
+  - users: [alice]
+    verbs: [get, create]
+    apiGroups: ["${G}"]
+    resources: [volumesnapshots]
+    namespaces: [team-a]
+  - groups: [readers]
+    verbs: [get]
+    apiGroups: ["*"]
+    resources: ["*"]
+    nonResourceURLs: ["/apis/*"]
+  - users: [bob]
+    verbs: ["*"]
+    apiGroups: ["*"]
+    resources: ["*"]
+`);
+  const alice = user('alice', 'readers');
+  t.same(policyRulesFor(policy, alice, 'team-a'), {
+    resourceRules: [
+      { verbs: ['get', 'create'], apiGroups: [G], resources: ['volumesnapshots'] },
+      { verbs: ['get'], apiGroups: ['*'], resources: ['*'] },
+    ],
+    nonResourceRules: [{ verbs: ['get'], nonResourceURLs: ['/apis/*'] }],
+    incomplete: false,
+  });
+  t.same(policyRulesFor(policy, alice, 'default').resourceRules, [{ verbs: ['get'], apiGroups: ['*'], resources: ['*'] }]);
+  t.same(policyRulesFor(policy, user('carol'), 'default'), { resourceRules: [], nonResourceRules: [], incomplete: false });
+  t.same(new PolicyAuthorizer(policy).rulesFor(user('bob'), 'x').resourceRules, [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }]);
 });
 
 t.test('rule matching: users, groups, wildcards, subresources, namespaces, URL prefixes', async (t) => {
