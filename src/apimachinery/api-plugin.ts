@@ -159,9 +159,13 @@ export const apiPlugin: FastifyPluginAsync<ApiPluginOptions> = async (app: Fasti
     if (!def) throw StatusError.pathNotFound();
     if (info.subresource && !(info.subresource === 'status' && def.subresources.status)) throw StatusError.pathNotFound();
     if (info.parts.length > 3) throw StatusError.pathNotFound();
-    // A kind serving only some verbs (the create-only reviews) answers the others as go-restful does: 405.
+    // A kind serving only some verbs (the create-only reviews) has no route for the others: go-restful's bare 405,
+    // which client-go words as below (errors.NewGenericServerResponse).
     if (def.verbs && !def.verbs.includes(info.verb)) {
-      throw StatusError.methodNotSupported({ group: def.group, resource: def.plural }, info.verb);
+      throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {
+        group: def.group,
+        kind: def.plural,
+      });
     }
     const hasNamespace = info.namespace !== '';
     if (!def.namespaced && hasNamespace) throw StatusError.pathNotFound();

@@ -117,13 +117,23 @@ export function nonResourceRequestInfo(a: NonResourceAttributes): RequestInfo {
   };
 }
 
+// field.Error prints a struct value with %#v and a nil pointer as "null" (quoted, it being a string by then).
+function goNonResourceAttributes(a: NonResourceAttributes | null | undefined): string {
+  if (!isObject(a)) return 'null';
+  return `authorization.NonResourceAttributes{Path:${JSON.stringify(a.path ?? '')}, Verb:${JSON.stringify(a.verb ?? '')}}`;
+}
+
 function attributesErrors(spec: AccessReviewSpec): FieldError[] {
   const errs: FieldError[] = [];
   if (present(spec.resourceAttributes) && present(spec.nonResourceAttributes)) {
-    errs.push(fieldErrors.invalid('spec.nonResourceAttributes', spec.nonResourceAttributes, 'cannot be specified in combination with resourceAttributes'));
+    errs.push({
+      type: 'FieldValueInvalid',
+      field: 'spec.nonResourceAttributes',
+      detail: `${goNonResourceAttributes(spec.nonResourceAttributes)}: cannot be specified in combination with resourceAttributes`,
+    });
   }
   if (!present(spec.resourceAttributes) && !present(spec.nonResourceAttributes)) {
-    errs.push(fieldErrors.invalid('spec.resourceAttributes', null, 'exactly one of nonResourceAttributes or resourceAttributes must be specified'));
+    errs.push(fieldErrors.invalid('spec.resourceAttributes', 'null', 'exactly one of nonResourceAttributes or resourceAttributes must be specified'));
   }
   return errs;
 }
