@@ -86,3 +86,8 @@ t.test('what is not a well-formed body of the layout is a 400 that says why', as
     t.match((err as Error).message, why);
   }
 });
+
+t.test('a zero metav1.Time travels as an empty message (kubectl auth can-i sends one) and stays absent', async (t) => {
+  const raw = bytesField(1, Buffer.concat([bytesField(8, Buffer.alloc(0)), bytesField(9, Buffer.alloc(0))]));
+  t.same(decodeProtobufObject(envelope('v1', 'Namespace', raw), LAYOUT), { apiVersion: 'v1', kind: 'Namespace', metadata: {} });
+});
