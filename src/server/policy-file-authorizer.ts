@@ -15,7 +15,9 @@
 //       nonResourceURLs: ["/apis", "/apis/*", "/openapi/*", "/version"]
 //
 // A rule matches a resource request through apiGroups + resources (+ namespaces), a non-resource request through
-// nonResourceURLs (a trailing `*` is a prefix), both only for the listed verbs.
+// nonResourceURLs (a trailing `*` is a prefix), both only for the listed verbs. The built-in policy also lets every
+// authenticated user create the self reviews (BASIC_USER_RULES, for `kubectl auth can-i` / `whoami`); a policy file
+// is taken literally, so it lists them when it wants them.
 import { promises as fs } from 'node:fs';
 import { parse } from 'yaml';
 import type { UserInfo } from '../apimachinery/user-info.js';
