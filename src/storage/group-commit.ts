@@ -5,9 +5,10 @@
 // A failure of the batch itself (disk full, I/O error) rolls everything back and every write of the batch gets it.
 //
 // Acknowledgement: a write's promise settles only after its batch committed and, when `sync` is given, after an fsync
-// that started after that commit returned — so no acknowledged write can be lost.
+// that started after that commit returned — so no acknowledged write can be lost. Its watch events are published at
+// the same moment (just before), so a watcher never acts on a write that a power cut could still take back.
 
-/** What a write leaves for after the commit: its result, and what to publish (in batch order) once committed. */
+/** What a write leaves for after the commit: its result, and what to publish (in batch order) once durable. */
 export interface WriteOutcome<T> {
   value: T;
   publish?: () => void;
@@ -33,7 +34,7 @@ export interface GroupCommitOptions {
   startBatch(): void;
   /** Inside the transaction after the writes, before COMMIT (e.g. the revision row, history pruning). */
   beforeCommit(): void;
-  /** After a successful COMMIT, before any write's publish (e.g. advance the in-memory revision). */
+  /** After a successful COMMIT, before the sync (e.g. advance the in-memory revision reads answer at). */
   afterCommit(): void;
   /** After a failed batch (rolled back): undo in-memory bookkeeping; returns the error every write of it gets. */
   batchFailed(error: unknown): unknown;
@@ -110,10 +111,12 @@ export class GroupCommit {
       return;
     }
     this.o.afterCommit();
-    for (const outcome of outcomes) outcome?.publish?.();
-    const settle = () => {
+    /** Publishes the batch's events (committed: readers see it, so watchers must too), then answers its writers. */
+    const settle = (syncError?: unknown) => {
+      for (const outcome of outcomes) outcome?.publish?.();
       for (let i = 0; i < batch.length; i++) {
         if (failures.has(i)) batch[i].reject(failures.get(i));
+        else if (syncError !== undefined) batch[i].reject(syncError);
         else batch[i].resolve(outcomes[i]!.value);
       }
     };
@@ -121,10 +124,11 @@ export class GroupCommit {
       settle();
       return;
     }
-    this.syncer.afterCommit().then(settle, (error: unknown) => {
-      const reported = this.o.syncFailed(error);
-      for (const q of batch) q.reject(reported);
-    });
+    // Syncs complete in commit order (one at a time), so batches publish in revision order.
+    this.syncer.afterCommit().then(
+      () => settle(),
+      (error: unknown) => settle(this.o.syncFailed(error)),
+    );
   }
 
   /** Resolves once every committed write is durable (for close()). */

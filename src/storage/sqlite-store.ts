@@ -8,12 +8,13 @@
 // group-commit.ts); SQLite itself runs with synchronous=NORMAL, which in WAL mode still write()s a commit's frames to
 // the WAL before COMMIT returns and keeps the file consistent on a power cut. `synchronous: 'NORMAL'` skips the fsync:
 // a write survives the death of the process (kill -9, OOM; the frames sit in the OS page cache), not a power cut.
-// A committed write is visible to reads and watches from its commit on, up to one fsync before its writer hears of it.
+// A committed write is visible to reads from its commit on, up to one fsync before its writer hears of it; its watch
+// event is published when the writer is answered, once it is durable.
 //
 // Concurrency: better-sqlite3 is synchronous and this process is the only writer. Writes are queued and applied in
 // batches, one transaction per batch (group-commit.ts); each write's read-check-write runs inside it, in submission
-// order, without yielding, so the event loop never sees a half-done write. Watchers are fed synchronously right after
-// the commit, in revision order.
+// order, without yielding, so the event loop never sees a half-done write. Watchers are fed in revision order when the
+// batch's writers are answered.
 //
 // Copies: get/list/create/update/delete/guaranteedUpdate return fresh objects (parsed from the stored JSON) that the
 // caller may mutate. Watch events are deep-frozen and shared by all watchers (see deep-freeze.ts).
@@ -189,6 +190,8 @@ export class SqliteStore implements Store {
   private readonly st: Statements;
   private readonly hub: WatchHub;
   private current: number;
+  /** The revision up to which watch events have been published (behind `current` while a batch awaits its fsync). */
+  private published: number;
   private compacted: number;
   private closed = false;
   private readonly keyLocks = new KeyedMutex();
@@ -257,9 +260,11 @@ export class SqliteStore implements Store {
     const revision = db.prepare<[], Window>('SELECT current, compacted FROM revision WHERE id = 1').get();
     this.current = revision?.current ?? 0;
     this.compacted = revision?.compacted ?? 0;
+    this.published = this.current;
     this.batchRv = this.current;
     this.batchCompacted = this.compacted;
-    this.hub = new WatchHub(() => this.current);
+    // Bookmarks must not run ahead of published events (a watcher drops events at or below a bookmark's revision).
+    this.hub = new WatchHub(() => this.published);
     this.lastAgeCheck = this.now();
     this.commits = new GroupCommit({
       tx: {
@@ -275,6 +280,7 @@ export class SqliteStore implements Store {
       startBatch: () => this.startBatch(),
       beforeCommit: () => this.beforeCommit(),
       afterCommit: () => {
+        this.current = this.batchRv;
         this.compacted = this.batchCompacted;
       },
       batchFailed: (error) => {
@@ -447,7 +453,9 @@ export class SqliteStore implements Store {
     if (this.closed) return watcher;
     try {
       // Synchronous from here to startLive: no write can land between reading the state and going live, and the
-      // watcher was subscribed first anyway (it buffers and dedupes by revision).
+      // watcher was subscribed first anyway (it buffers and dedupes by revision). Committed writes whose events
+      // await their batch's fsync are in the state read here; their events, published later, are dropped as
+      // duplicates (at or below initialRv).
       const start = resolveWatchStart(options.resourceVersion, options.sendInitialEvents, this.window());
       const namespace = options.namespace || undefined;
       const initialRv = this.current;
@@ -613,7 +621,7 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Inside a batch, the last step of a write: append the event and take the revision. Once the batch committed, the
+   * Inside a batch, the last step of a write: append the event and take the revision. Once the batch is durable, the
    * write's event is published (in batch order, so in revision order).
    */
   private record(
@@ -630,7 +638,7 @@ export class SqliteStore implements Store {
     return {
       value: object,
       publish: () => {
-        this.current = rv;
+        this.published = rv;
         this.hub.publish(resource, namespace, rv, () => toEvent({ rv, type, object, prev }));
       },
     };

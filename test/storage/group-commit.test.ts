@@ -145,12 +145,15 @@ t.test('acknowledged only after a sync that began after the commit; syncs coales
   const s = manualSync();
   const gc = new GroupCommit(options(tx, { sync: s.sync }));
   const acked: string[] = [];
-  const write = (name: string) => gc.submit(() => ({ value: name })).then((v) => acked.push(v));
+  const published: string[] = [];
+  const write = (name: string) =>
+    gc.submit(() => ({ value: name, publish: () => published.push(name) })).then((v) => acked.push(v));
 
   const a = write('a');
   await tick();
   t.equal(s.calls(), 1, 'the first batch starts a sync');
   t.same(acked, [], 'not acknowledged while its sync runs');
+  t.same(published, [], 'nor published');
 
   // Two more batches commit while the first sync is in flight: they share the next sync.
   const b = write('b');
@@ -164,15 +167,18 @@ t.test('acknowledged only after a sync that began after the commit; syncs coales
   await tick();
   t.equal(s.calls(), 2, 'one sync for the two batches committed meanwhile');
   t.same(acked, ['a'], 'b and c wait for it');
+  t.same(published, ['a']);
   s.end(1);
   await Promise.all([b, c]);
   t.same(acked, ['a', 'b', 'c']);
+  t.same(published, ['a', 'b', 'c'], 'published in commit order');
 
   // A failed sync: the batch is committed but not known durable — its writes are refused.
-  const d = gc.submit(() => ({ value: 'd' }));
+  const d = gc.submit(() => ({ value: 'd', publish: () => published.push('d') }));
   await tick();
   s.end(2, new Error('EIO'));
   await t.rejects(d, { message: 'sync failed: EIO' });
+  t.same(published, ['a', 'b', 'c', 'd'], 'published all the same: it is committed, and readers see it');
   const e = write('e');
   await tick();
   s.end(3);

@@ -130,6 +130,31 @@ t.test('a failing write in the middle of a batch fails alone; the others commit 
   t.equal(await store.currentResourceVersion(), String(rv + 4));
 });
 
+t.test('a watch started while a batch awaits its fsync sees each write exactly once', async (t) => {
+  const store = await openSeeded();
+  t.teardown(() => store.close());
+  const from = await store.currentResourceVersion();
+  const early = store.watch(res, { resourceVersion: from })[Symbol.asyncIterator]();
+  const writes = Promise.all([store.create(res, obj('w-1')), store.create(res, obj('w-2'))]);
+  // After the batch's commit (setImmediate) and most likely before its fsync returned.
+  await new Promise((resolve) => setImmediate(resolve));
+  const late = store.watch(res, { resourceVersion: from })[Symbol.asyncIterator]();
+  const fromState = store.watch(res, { resourceVersion: '0' })[Symbol.asyncIterator]();
+  await writes;
+  const after = await store.create(res, obj('w-3'));
+  for (const [name, it] of [
+    ['started before', early],
+    ['started in the window, from a revision', late],
+    ['started in the window, from the state', fromState],
+  ] as const) {
+    const seen: string[] = [];
+    for (let i = 0; i < 3; i++) seen.push(((await it.next()).value as WatchEvent).object.metadata.name);
+    t.same(seen, ['w-1', 'w-2', 'w-3'], `${name}: each once, in order`);
+    await it.return?.();
+  }
+  t.equal(after.metadata.resourceVersion, String(Number(from) + 3));
+});
+
 t.test('concurrent guaranteedUpdates of one key lose no increment', async (t) => {
   const store = open();
   t.teardown(() => store.close());
