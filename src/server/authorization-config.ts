@@ -30,26 +30,29 @@ export interface RulesAuthorizer extends Authorizer {
 }
 
 // What RBAC lists for system:masters (the cluster-admin ClusterRole).
-const ALL_RULES: SubjectRules = {
+const allRules = (): SubjectRules => ({
   resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],
   nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
   incomplete: false,
-};
+});
 
 export async function createAuthorization(options: AuthorizationOptions, deps: AuthorizationDeps = {}): Promise<RulesAuthorizer> {
-  const policy = deps.accessReviewer ? undefined : new PolicyAuthorizer(options.policyFile ? await loadPolicyFile(options.policyFile) : DEFAULT_POLICY);
-  const inner: Authorizer =
-    policy ??
-    new SubjectAccessReviewAuthorizer(deps.accessReviewer!, {
+  let policy: PolicyAuthorizer | undefined;
+  let inner: Authorizer;
+  if (deps.accessReviewer) {
+    inner = new SubjectAccessReviewAuthorizer(deps.accessReviewer, {
       authorizedTtlMs: (options.authorizedTtlSeconds ?? 10) * 1000,
       unauthorizedTtlMs: (options.unauthorizedTtlSeconds ?? 10) * 1000,
       now: deps.now,
     });
+  } else {
+    inner = policy = new PolicyAuthorizer(options.policyFile ? await loadPolicyFile(options.policyFile) : DEFAULT_POLICY);
+  }
   const outer = withAlwaysAllow(inner, { paths: options.alwaysAllowPaths ?? DEFAULT_ALWAYS_ALLOW_PATHS });
   return {
     authorize: (user, info) => outer.authorize(user, info),
     rulesFor(user, namespace) {
-      if (user.groups.some((g) => DEFAULT_ALWAYS_ALLOW_GROUPS.includes(g))) return ALL_RULES;
+      if (user.groups.some((g) => DEFAULT_ALWAYS_ALLOW_GROUPS.includes(g))) return allRules();
       // A webhook authorizer cannot list rules; kube-apiserver's answers "incomplete" with none, as here.
       return policy ? policy.rulesFor(user, namespace) : { resourceRules: [], nonResourceRules: [], incomplete: true };
     },

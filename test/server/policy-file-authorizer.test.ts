@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseRequestInfo } from '../../src/apimachinery/request-info.js';
+import { createAuthorization } from '../../src/server/authorization-config.js';
 import { DEFAULT_POLICY, PolicyAuthorizer, loadPolicyFile, parsePolicy, policyRulesFor, ruleAllows } from '../../src/server/policy-file-authorizer.js';
 
 const G = 'volumesnapshot.external-storage.k8s.io';
@@ -132,4 +133,23 @@ t.test('invalid policies are refused with the place of the mistake', async (t) =
   await fs.writeFile(file, 'rules:\n  - users: [a]\n    verbs: [get]\n    nonResourceURLs: ["*"]\n');
   t.same(await loadPolicyFile(file), { rules: [{ users: ['a'], verbs: ['get'], nonResourceURLs: ['*'] }] });
   await t.rejects(loadPolicyFile(path.join(dir, 'missing.yaml')), /ENOENT/);
+});
+
+t.test('createAuthorization().rulesFor: masters all, the policy for others, incomplete when a cluster decides', async (t) => {
+  const standalone = await createAuthorization({});
+  t.same(standalone.rulesFor(user('admin', 'system:masters'), 'default'), {
+    resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],
+    nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
+    incomplete: false,
+  });
+  const viewer = standalone.rulesFor(user('viewer', 'volumesnapshot:viewers'), 'default');
+  t.same(viewer.resourceRules.map((r) => r.verbs), [['create'], ['create'], ['get', 'list', 'watch']]);
+  t.equal(viewer.incomplete, false);
+  t.same(standalone.rulesFor(user('someone'), 'default').resourceRules.map((r) => r.resources), [
+    ['selfsubjectreviews'],
+    ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'],
+  ]);
+  const inCluster = await createAuthorization({}, { accessReviewer: { reviewAccess: async () => ({ allowed: true }) } });
+  t.same(inCluster.rulesFor(user('someone'), 'default'), { resourceRules: [], nonResourceRules: [], incomplete: true });
+  t.same(await inCluster.authorize(user('someone'), req('GET', vs)), { allowed: true }, 'authorize still asks the cluster');
 });
