@@ -178,7 +178,7 @@ export async function benchWatch(opts: { quick: boolean; host?: ServerHost }): P
         note:
           'from the create being sent to the watcher reading the event; 1 ms buckets; the client reading all the streams shares the machine' +
           (lag.percentile(99) > 100
-            ? '; likely cause: one TLS write (writev) per event per watch socket dominates the server profile — coalescing a watch\'s events per tick (cork/uncork) would cut syscalls and TLS records'
+            ? '; likely cause: events are encoded once and written once per loop turn per watch, but each of the 1,000 sockets still costs one TLS record and syscall (~19 µs) per turn, and the bench keeps the server saturated with creates, so lag follows CPU contention on a shared 2-core machine'
             : ''),
       },
       {
