@@ -2,9 +2,10 @@
 // reaches the local cluster through client-node over HTTPS with the generated kubeconfig, as it would a real one.
 
 import t from 'tap';
-import { mkdir, writeFile, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startServer } from '../helpers/test-server.js';
+import { bindHostPathClaim } from '../helpers/hostpath-claim.js';
 import { makeKubectl } from '../helpers/kubectl.js';
 
 t.test('standalone: PV + PVC → VolumeSnapshot Ready → restore PVC Bound → delete', async (t) => {
@@ -12,20 +13,7 @@ t.test('standalone: PV + PVC → VolumeSnapshot Ready → restore PVC Bound → 
   t.teardown(() => server.stop());
   const kubectl = await makeKubectl(server.kubeconfig);
   const src = path.join(server.dataDir, '..', 'volume');
-  await mkdir(src, { recursive: true });
-  await writeFile(path.join(src, 'hello.txt'), 'hello\n');
-  await kubectl.output(['apply', '-f', '-'], `
-apiVersion: v1
-kind: PersistentVolume
-metadata: {name: pv1}
-spec: {capacity: {storage: 1Gi}, accessModes: [ReadWriteOnce], storageClassName: manual, hostPath: {path: ${JSON.stringify(src)}}}
----
-apiVersion: v1
-kind: PersistentVolumeClaim
-metadata: {name: data, namespace: default}
-spec: {accessModes: [ReadWriteOnce], storageClassName: manual, resources: {requests: {storage: 1Gi}}}
-`);
-  await kubectl.output(['wait', '--for=jsonpath={.status.phase}=Bound', 'pvc/data', '--timeout=30s']);
+  await bindHostPathClaim(kubectl, src);
   await kubectl.output(['create', '-f', '-'], `
 apiVersion: volumesnapshot.external-storage.k8s.io/v1
 kind: VolumeSnapshot

@@ -6,11 +6,12 @@
 
 import t from 'tap';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startServer, type TestServer } from '../helpers/test-server.js';
+import { bindHostPathClaim } from '../helpers/hostpath-claim.js';
 import { makeKubectl, type Kubectl } from '../helpers/kubectl.js';
 import { mainJs } from '../helpers/paths.js';
 
@@ -31,20 +32,7 @@ t.test('the main cluster down: the API keeps serving, the worker backs off and r
   t.teardown(() => mainNow.stop());
   const mainKubectl = await makeKubectl(main.kubeconfig);
   const volume = path.join(main.dataDir, '..', 'volume');
-  await mkdir(volume, { recursive: true });
-  await writeFile(path.join(volume, 'hello.txt'), 'hello\n');
-  await mainKubectl.output(['apply', '-f', '-'], `
-apiVersion: v1
-kind: PersistentVolume
-metadata: {name: pv1}
-spec: {capacity: {storage: 1Gi}, accessModes: [ReadWriteOnce], storageClassName: manual, hostPath: {path: ${JSON.stringify(volume)}}}
----
-apiVersion: v1
-kind: PersistentVolumeClaim
-metadata: {name: data, namespace: default}
-spec: {accessModes: [ReadWriteOnce], storageClassName: manual, resources: {requests: {storage: 1Gi}}}
-`);
-  await mainKubectl.output(['wait', '--for=jsonpath={.status.phase}=Bound', 'pvc/data', '--timeout=30s']);
+  await bindHostPathClaim(mainKubectl, volume);
 
   const aggregatedCerts = path.join(await mkdtemp(path.join(os.tmpdir(), 'vsas-agg-')), 'certs');
   await promisify(execFile)(process.execPath, [mainJs, 'certs', '--cert-dir', aggregatedCerts]);
