@@ -121,6 +121,23 @@ const memo = new Map<string, RequestInfo>();
 const DEFAULT_PREFIXES = new Set(['api', 'apis']);
 const DEFAULT_GROUPLESS = new Set(['api']);
 
+/** The attributes of a request for a path that names no resource (e.g. /healthz). */
+export function nonResourceRequestInfo(path: string, verb: string): RequestInfo {
+  return {
+    isResourceRequest: false,
+    path,
+    verb,
+    apiPrefix: '',
+    apiGroup: '',
+    apiVersion: '',
+    namespace: '',
+    resource: '',
+    subresource: '',
+    name: '',
+    parts: [],
+  };
+}
+
 /** What a request is about; the answer is frozen (it may be shared with other callers for the same request). */
 export function parseRequestInfo(method: string, url: string, opts: RequestInfoOptions = {}): RequestInfo {
   if (opts.apiPrefixes || opts.grouplessApiPrefixes || url.length > MEMO_MAX_URL) return Object.freeze(parse(method, url, opts));
@@ -141,19 +158,7 @@ function parse(method: string, url: string, opts: RequestInfoOptions): RequestIn
   const { rawPath, query } = splitUrl(url);
   const path = decodePath(rawPath);
 
-  const info: RequestInfo = {
-    isResourceRequest: false,
-    path,
-    verb: method.toLowerCase(),
-    apiPrefix: '',
-    apiGroup: '',
-    apiVersion: '',
-    namespace: '',
-    resource: '',
-    subresource: '',
-    name: '',
-    parts: [],
-  };
+  const info = nonResourceRequestInfo(path, method.toLowerCase());
 
   let parts = splitPath(path);
   if (parts.length < 3) return info;

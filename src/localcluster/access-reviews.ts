@@ -6,7 +6,7 @@
 // rest.go, pkg/registry/authentication/selfsubjectreview/rest.go, pkg/apis/authorization/validation/validation.go.
 
 import type { ComputeCreateContext, KubeObject, ResourceDefinition } from '../apimachinery/resource-definition.js';
-import type { RequestInfo } from '../apimachinery/request-info.js';
+import { nonResourceRequestInfo, type RequestInfo } from '../apimachinery/request-info.js';
 import type { UserInfo } from '../apimachinery/user-info.js';
 import { OBJECT_META, type ProtoMessage } from '../apimachinery/protobuf-body.js';
 import { StatusError, fieldErrors, type FieldError } from '../apimachinery/status-error.js';
@@ -101,20 +101,8 @@ export function resourceRequestInfo(a: ResourceAttributes): RequestInfo {
 }
 
 /** The authorizer's attributes for a nonResourceAttributes (authorizationutil.NonResourceAttributesFrom). Pure. */
-export function nonResourceRequestInfo(a: NonResourceAttributes): RequestInfo {
-  return {
-    isResourceRequest: false,
-    path: a.path ?? '',
-    verb: a.verb ?? '',
-    apiPrefix: '',
-    apiGroup: '',
-    apiVersion: '',
-    namespace: '',
-    resource: '',
-    subresource: '',
-    name: '',
-    parts: [],
-  };
+export function nonResourceAttributesInfo(a: NonResourceAttributes): RequestInfo {
+  return nonResourceRequestInfo(a.path ?? '', a.verb ?? '');
 }
 
 // field.Error prints a struct value with %#v and a nil pointer as "null" (quoted, it being a string by then).
@@ -163,7 +151,7 @@ export function validateSubjectAccessReview(o: KubeObject): FieldError[] {
 
 /** SubjectAccessReviewStatus for `user` asking about the spec's attributes (validated already). */
 export async function decideAccess(authorize: AuthorizeFn, user: UserInfo, spec: AccessReviewSpec): Promise<Record<string, unknown>> {
-  const info = spec.resourceAttributes ? resourceRequestInfo(spec.resourceAttributes) : nonResourceRequestInfo(spec.nonResourceAttributes ?? {});
+  const info = spec.resourceAttributes ? resourceRequestInfo(spec.resourceAttributes) : nonResourceAttributesInfo(spec.nonResourceAttributes ?? {});
   const decision = await authorize(user, info);
   const status: Record<string, unknown> = { allowed: decision.allowed };
   if (decision.denied && !decision.allowed) status.denied = true;

@@ -13,7 +13,7 @@ import { openApiV3Doc } from '../../src/apimachinery/openapi.js';
 import {
   accessReviewDefinitions,
   decideAccess,
-  nonResourceRequestInfo,
+  nonResourceAttributesInfo,
   resourceRequestInfo,
   userInfoOf,
   validateSelfSubjectAccessReview,
@@ -60,7 +60,7 @@ t.test('attributes: resourceAttributes and nonResourceAttributes become the auth
   t.equal(all.namespace, '', 'no namespace = all namespaces');
   t.equal(all.apiGroup, '', 'core group');
   t.same(all.parts, ['pods']);
-  const nr = nonResourceRequestInfo({ path: '/healthz', verb: 'get' });
+  const nr = nonResourceAttributesInfo({ path: '/healthz', verb: 'get' });
   t.equal(nr.isResourceRequest, false);
   t.equal(nr.path, '/healthz');
   t.equal(nr.verb, 'get');
