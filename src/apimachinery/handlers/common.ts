@@ -78,6 +78,28 @@ export function userAgentOf(request: FastifyRequest): string | undefined {
   return typeof ua === 'string' ? ua : undefined;
 }
 
+/** What every create, update and patch carries: its query options (checked as upstream checks `optionsKind`), who asks. */
+export interface WriteRequestOptions {
+  dryRun: boolean;
+  fieldValidation: FieldValidation;
+  fieldManager?: string;
+  /** Filled by decoding and the registry; sent back as Warning headers. */
+  warnings: string[];
+  userAgent?: string;
+  user: FastifyRequest['user'];
+}
+
+export function writeOptionsOf(ctx: HandlerContext, optionsKind: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions'): WriteRequestOptions {
+  return {
+    dryRun: dryRunOf(ctx.query, optionsKind),
+    fieldValidation: fieldValidationOf(ctx.query, optionsKind),
+    fieldManager: fieldManagerOf(ctx.query, optionsKind),
+    warnings: [],
+    userAgent: userAgentOf(ctx.request),
+    user: ctx.request.user,
+  };
+}
+
 /** The media type of the request body, lowercased, without parameters. */
 export function contentTypeOf(request: FastifyRequest): string {
   const ct = request.headers['content-type'];

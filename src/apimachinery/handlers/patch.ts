@@ -7,17 +7,14 @@ import type { PatchType } from '../registry.js';
 import { decodeBody } from '../request-body.js';
 import {
   contentTypeOf,
-  dryRunOf,
-  fieldManagerOf,
-  fieldValidationOf,
   namespaceOf,
   rawBody,
   queryBool,
   respondObject,
-  userAgentOf,
+  writeOptionsOf,
   type HandlerContext,
+  type WriteRequestOptions,
 } from './common.js';
-import type { FieldValidation } from '../registry.js';
 
 export const PATCH_TYPES: Record<string, PatchType> = {
   'application/json-patch+json': 'json',
@@ -33,11 +30,10 @@ export async function handlePatch(ctx: HandlerContext): Promise<void> {
   const mediaType = contentTypeOf(ctx.request);
   const patchType = PATCH_TYPES[mediaType];
   if (!patchType && mediaType !== APPLY_PATCH_TYPE) throw StatusError.unsupportedMediaType(SUPPORTED_PATCH_MEDIA_TYPES);
-  const dryRun = dryRunOf(ctx.query, 'PatchOptions');
-  const fieldValidation = fieldValidationOf(ctx.query, 'PatchOptions');
-  const fieldManager = fieldManagerOf(ctx.query, 'PatchOptions');
+  const options = writeOptionsOf(ctx, 'PatchOptions');
+  const { fieldValidation, warnings } = options;
   const force = queryBool(ctx.query, 'force');
-  if (!patchType) return handleApply(ctx, { dryRun, fieldValidation, fieldManager, force: force ?? false });
+  if (!patchType) return handleApply(ctx, options, force ?? false);
   if (force !== undefined) {
     throw StatusError.invalid({ group: 'meta.k8s.io', kind: 'PatchOptions' }, '', [
       fieldErrors.forbidden('force', 'may not be specified for non-apply patch'),
@@ -55,30 +51,21 @@ export async function handlePatch(ctx: HandlerContext): Promise<void> {
     if (err instanceof StatusError) throw err;
     throw StatusError.badRequest(`error decoding patch: ${(err as Error).message}`);
   }
-  const warnings: string[] = [];
   const patched = await ctx.registry.patch(ctx.def, {
+    ...options,
     namespace: namespaceOf(ctx),
     name: ctx.info.name,
     subresource: ctx.info.subresource || undefined,
     patchType,
     patch,
     patchStrictErrors,
-    dryRun,
-    fieldManager,
-    fieldValidation,
-    warnings,
-    userAgent: userAgentOf(ctx.request),
-    user: ctx.request.user,
   });
   respondObject(ctx, 200, patched, warnings);
 }
 
-async function handleApply(
-  ctx: HandlerContext,
-  opts: { dryRun: boolean; fieldValidation: FieldValidation; fieldManager?: string; force: boolean },
-): Promise<void> {
+async function handleApply(ctx: HandlerContext, opts: WriteRequestOptions, force: boolean): Promise<void> {
   let config: unknown;
-  const warnings: string[] = [];
+  const { warnings } = opts;
   try {
     const decoded = decodeBody(rawBody(ctx.request), 'yaml');
     config = decoded.value;
@@ -93,17 +80,12 @@ async function handleApply(
     throw StatusError.badRequest('error decoding YAML: the apply configuration must be an object');
   }
   const { object, created } = await ctx.registry.apply(ctx.def, {
+    ...opts,
     namespace: namespaceOf(ctx),
     name: ctx.info.name,
     subresource: ctx.info.subresource || undefined,
     config,
-    force: opts.force,
-    dryRun: opts.dryRun,
-    fieldManager: opts.fieldManager,
-    fieldValidation: opts.fieldValidation,
-    warnings,
-    userAgent: userAgentOf(ctx.request),
-    user: ctx.request.user,
+    force,
   });
   respondObject(ctx, created ? 201 : 200, object, warnings);
 }
