@@ -6,27 +6,11 @@
 import t from 'tap';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { SqliteStore } from '../../src/storage/sqlite-store.js';
-import { Registry } from '../../src/apimachinery/registry.js';
-import { volumeSnapshotDefinitions } from '../../src/apis/volumesnapshot/v1/index.js';
-import { createLocalCluster } from '../../src/localcluster/local-cluster.js';
-import { serveApiForKubectl } from '../helpers/api-for-kubectl.js';
+import { serveLocalClusterForKubectl } from '../helpers/api-for-kubectl.js';
 import { makeKubectl, type Kubectl } from '../helpers/kubectl.js';
-import { noopLog } from '../localcluster/fixtures/objects.js';
 
 const SMP = 'application/strategic-merge-patch+json';
 
-async function start(t: { teardown(fn: () => unknown): void }) {
-  const store = SqliteStore.open({ path: ':memory:' });
-  const cluster = createLocalCluster(() => registry, { log: noopLog, resyncMs: 60_000 });
-  const registry = new Registry({ store, definitions: [...volumeSnapshotDefinitions, ...cluster.definitions], admission: cluster.admission });
-  await cluster.start();
-  t.teardown(async () => {
-    await cluster.stop();
-    await store.close();
-  });
-  return serveApiForKubectl(t, registry);
-}
 
 interface Stored {
   metadata: { labels?: Record<string, string>; annotations?: Record<string, string>; finalizers?: string[] };
@@ -64,7 +48,7 @@ spec:
 `;
 
 t.test('strategic merge patches from kubectl', async (t) => {
-  const { kubeconfig, dir } = await start(t);
+  const { kubeconfig, dir } = await serveLocalClusterForKubectl(t);
   const k = await makeKubectl(kubeconfig);
 
   t.test('kubectl patch (default type) of a VolumeSnapshot', async (t) => {

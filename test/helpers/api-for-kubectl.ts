@@ -3,7 +3,10 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Registry } from '../../src/apimachinery/registry.js';
+import { Registry } from '../../src/apimachinery/registry.js';
+import { SqliteStore } from '../../src/storage/sqlite-store.js';
+import { volumeSnapshotDefinitions } from '../../src/apis/volumesnapshot/v1/index.js';
+import { createLocalCluster, type LocalCluster } from '../../src/localcluster/local-cluster.js';
 import { encodeJson } from '../../src/apimachinery/json-encoding.js';
 import { adminApiApp } from './admin-api-app.js';
 
@@ -46,4 +49,19 @@ current-context: local
     await fs.rm(dir, { recursive: true, force: true });
   });
   return { kubeconfig, dir, urls };
+}
+
+/** The standalone API in-process: VolumeSnapshot kinds plus the local cluster (binder, admission) on a fresh store. */
+export async function serveLocalClusterForKubectl(
+  t: { teardown(fn: () => unknown): void },
+): Promise<ApiForKubectl & { cluster: LocalCluster; registry: Registry }> {
+  const store = SqliteStore.open({ path: ':memory:' });
+  const cluster = createLocalCluster(() => registry, { log: { info: () => {}, warn: () => {} }, resyncMs: 60_000 });
+  const registry = new Registry({ store, definitions: [...volumeSnapshotDefinitions, ...cluster.definitions], admission: cluster.admission });
+  await cluster.start();
+  t.teardown(async () => {
+    await cluster.stop();
+    await store.close();
+  });
+  return { ...(await serveApiForKubectl(t, registry)), cluster, registry };
 }

@@ -4,14 +4,9 @@
 // Registry's admission hook (the factory's admission chain).
 import t from 'tap';
 import path from 'node:path';
-import { SqliteStore } from '../../src/storage/sqlite-store.js';
-import { Registry } from '../../src/apimachinery/registry.js';
-import { volumeSnapshotDefinitions } from '../../src/apis/volumesnapshot/v1/index.js';
-import { createLocalCluster } from '../../src/localcluster/local-cluster.js';
-import { serveApiForKubectl } from '../helpers/api-for-kubectl.js';
+import { serveLocalClusterForKubectl } from '../helpers/api-for-kubectl.js';
 import { makeKubectl } from '../helpers/kubectl.js';
 import { repoRoot } from '../helpers/paths.js';
-import { noopLog } from './fixtures/objects.js';
 
 const examples = path.join(repoRoot, 'examples');
 
@@ -25,21 +20,9 @@ spec:
   hostPath: {snapshot: /tmp/volumesnapshot-demo/snapshots/snapshot-demo}
 `;
 
-async function start(t: { teardown(fn: () => unknown): void }) {
-  const store = SqliteStore.open({ path: ':memory:' });
-  const cluster = createLocalCluster(() => registry, { log: noopLog, resyncMs: 60_000 });
-  const registry = new Registry({ store, definitions: [...volumeSnapshotDefinitions, ...cluster.definitions], admission: cluster.admission });
-  await cluster.start();
-  t.teardown(async () => {
-    await cluster.stop();
-    await store.close();
-  });
-  const { kubeconfig } = await serveApiForKubectl(t, registry);
-  return { kubeconfig, cluster };
-}
 
 t.test('standalone walkthrough with kubectl, in-process', async (t) => {
-  const { kubeconfig, cluster } = await start(t);
+  const { kubeconfig, cluster } = await serveLocalClusterForKubectl(t);
   const k = await makeKubectl(kubeconfig);
 
   t.test('discovery: the local cluster kinds with their short names', async (t) => {
