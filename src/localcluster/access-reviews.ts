@@ -7,6 +7,7 @@
 
 import type { ComputeCreateContext, KubeObject, ResourceDefinition } from '../apimachinery/resource-definition.js';
 import { nonResourceRequestInfo, type RequestInfo } from '../apimachinery/request-info.js';
+import type { NonResourceAttributes, ResourceAttributes } from '../apimachinery/authorization-attributes.js';
 import type { UserInfo } from '../apimachinery/user-info.js';
 import { OBJECT_META, type ProtoMessage } from '../apimachinery/protobuf-body.js';
 import { StatusError, fieldErrors, type FieldError } from '../apimachinery/status-error.js';
@@ -52,19 +53,6 @@ export interface AccessReviewOptions {
   clock?: () => Date;
 }
 
-interface ResourceAttributes {
-  namespace?: string;
-  verb?: string;
-  group?: string;
-  version?: string;
-  resource?: string;
-  subresource?: string;
-  name?: string;
-}
-interface NonResourceAttributes {
-  path?: string;
-  verb?: string;
-}
 interface AccessReviewSpec {
   resourceAttributes?: ResourceAttributes | null;
   nonResourceAttributes?: NonResourceAttributes | null;

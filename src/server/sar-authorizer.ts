@@ -1,6 +1,7 @@
 // Authorization delegated to the main cluster through SubjectAccessReview, with allowed and denied answers cached
 // apart (k8s.io/apiserver/plugin/pkg/authorizer/webhook/webhook.go). When the cluster cannot answer, the request
 // fails with a 500 Status (upstream WithAuthorization: InternalError) — it is never allowed.
+import type { NonResourceAttributes, ResourceAttributes } from '../apimachinery/authorization-attributes.js';
 import type { UserInfo } from '../apimachinery/user-info.js';
 import type { RequestInfo } from '../apimachinery/request-info.js';
 import { StatusError } from '../apimachinery/status-error.js';
@@ -12,16 +13,8 @@ export interface AccessReviewSpec {
   uid?: string;
   groups?: string[];
   extra?: Record<string, string[]>;
-  resourceAttributes?: {
-    namespace?: string;
-    verb?: string;
-    group?: string;
-    version?: string;
-    resource?: string;
-    subresource?: string;
-    name?: string;
-  };
-  nonResourceAttributes?: { path?: string; verb?: string };
+  resourceAttributes?: ResourceAttributes;
+  nonResourceAttributes?: NonResourceAttributes;
 }
 
 export interface AccessReviewStatus {
